@@ -1,0 +1,139 @@
+/*
+ * asc configuration: YAML text -> cJSON tree (config/yaml.h) -> ${VAR}
+ * expansion -> validated, typed asc_config_t. The admin API will hand the
+ * same cJSON tree to asc_config_from_json(), so a file and an API call are
+ * held to exactly the same rules. docs/config.md documents every field.
+ *
+ * Ownership: an asc_config_t and every string and array in it are
+ * malloc'd and owned by the config; asc_config_free() releases all of it.
+ * Pointer arguments are borrowed. Nothing in a config is a secret: keys and
+ * provider credentials are references (env:VAR, file:/path, sha256:<hex>)
+ * that the caller resolves.
+ *
+ * Errors: every function returns asc_err_t and writes one human message
+ * into err (errlen bytes, always NUL-terminated when errlen > 0) naming the
+ * offending path, e.g.
+ *   models.gpt-4o.provider: unknown provider "opnai"
+ *   providers[1].kind: unknown kind "azure" (expected one of: ...)
+ *   server.max_body_bytes: must be an integer between 1024 and 1073741824
+ * A message never repeats the value of an api_key or key field.
+ */
+#ifndef ASC_CONFIG_CONFIG_H
+#define ASC_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/err.h"
+
+typedef struct {
+    char *name;          /* [a-z0-9][a-z0-9_-]{0,62}, unique */
+    char *kind;          /* "openai", "openai-compatible", "anthropic", "mistral", "mock" */
+    char *base_url;      /* http(s)://host[:port][/path], no trailing slash; NULL only for
+                            kind mock (= the in-process mock) */
+    char *api_key_ref;   /* "env:VAR", "file:/abs/path" or NULL; never plaintext */
+    int optional;        /* provider is disabled (not an error) when its env: api_key is
+                            unset or empty */
+    char *ca_file;       /* extra CA bundle for upstream TLS, or NULL */
+    char *proxy;         /* proxy URL handed to libcurl, or NULL */
+    char *region;        /* free-form region label, or NULL */
+    uint64_t connect_timeout_ms;    /* 10000 */
+    uint64_t first_byte_timeout_ms; /* 60000 */
+    uint64_t idle_timeout_ms;       /* 60000, between stream chunks */
+    uint64_t total_timeout_ms;      /* 600000 */
+} asc_config_provider_t;
+
+typedef struct {
+    char *name;     /* public model name: 1-256 printable ASCII, no space, no '/' */
+    char *provider; /* name of a configured provider */
+    char *model;    /* upstream model name; defaults to name */
+    char *type;     /* "chat" (default) or "embedding" */
+} asc_config_model_t;
+
+typedef struct {
+    char *name;     /* [A-Za-z0-9_.-]{1,64}, unique */
+    char *key_ref;  /* "sha256:<64 lowercase hex>" or "env:VAR" */
+    int generate;   /* env: only: when VAR is unset, generate a dev key in the data dir */
+    char **models;  /* allow-list patterns; '*' matches any run of characters incl '/' */
+    size_t nmodels; /* default: one pattern, "*" */
+} asc_config_key_t;
+
+typedef struct {
+    char *listen;                 /* "127.0.0.1:8080"; IPv4, [IPv6] or localhost + port */
+    unsigned workers;             /* 0 = one per core */
+    unsigned max_connections;     /* 10000 */
+    uint64_t max_body_bytes;      /* 33554432 */
+    uint64_t max_header_bytes;    /* 65536 */
+    unsigned max_headers;         /* 100 */
+    uint64_t header_timeout_ms;   /* 10000 */
+    uint64_t body_timeout_ms;     /* 30000 */
+    uint64_t idle_timeout_ms;     /* 60000 */
+    uint64_t shutdown_timeout_ms; /* 10000 */
+    char *access_log;             /* "stdout" (default), "stderr", "off", or a file path */
+    char *data_dir;               /* NULL = the caller decides */
+} asc_config_server_t;
+
+typedef struct {
+    asc_config_server_t server;
+    asc_config_provider_t *providers; /* in file order */
+    size_t nproviders;
+    asc_config_model_t *models;       /* in file order */
+    size_t nmodels;
+    asc_config_key_t *keys;           /* in file order */
+    size_t nkeys;
+} asc_config_t;
+
+/* The built-in default config (YAML with comments), printed by
+ * `asc config default` and used when no file is given. */
+extern const char asc_config_default_yaml[];
+
+/*
+ * Replace ${VAR} and ${VAR:-default} in every string value of the tree
+ * (never in keys) with the environment's value, in place. $$ is a literal
+ * $; a $ followed by anything else is kept as is. ${VAR} with VAR unset is
+ * an error naming VAR and the path; ${VAR:-x} yields x when VAR is unset or
+ * empty (x is literal text up to the first '}'). Strings such as
+ * "env:VAR" are references resolved later, not expanded here.
+ *
+ * On error the tree may be partly expanded; returns ASC_EINVAL (bad syntax,
+ * unset variable, nesting deeper than 128) or ASC_ENOMEM.
+ */
+asc_err_t asc_config_expand_env(cJSON *root, char *err, size_t errlen);
+
+/*
+ * Validate root (borrowed, not modified) and build a new config into *out,
+ * which the caller frees with asc_config_free(). On error *out is NULL and
+ * err names the path; returns ASC_EINVAL or ASC_ENOMEM.
+ */
+asc_err_t asc_config_from_json(const cJSON *root, asc_config_t **out, char *err, size_t errlen);
+
+/*
+ * Parse yaml[0..len), expand ${VAR}, validate. Messages are prefixed with
+ * "<source_name>: " when source_name is not NULL. *out as for
+ * asc_config_from_json().
+ */
+asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name, asc_config_t **out,
+                               char *err, size_t errlen);
+
+/*
+ * Read the file at path (at most ASC_YAML_MAX_BYTES) and load it as
+ * asc_config_load_text() does, with path as the source name. Returns
+ * ASC_EIO when the file cannot be read, ASC_ETOOBIG when it is too large.
+ */
+asc_err_t asc_config_load_file(const char *path, asc_config_t **out, char *err, size_t errlen);
+
+/* Free c and everything it owns. NULL is a no-op. */
+void asc_config_free(asc_config_t *c);
+
+/* The provider or model with that name, or NULL (borrowed from c). */
+const asc_config_provider_t *asc_config_find_provider(const asc_config_t *c, const char *name);
+const asc_config_model_t *asc_config_find_model(const asc_config_t *c, const char *name);
+
+/* 1 when name matches the allow-list pattern: '*' matches any run of
+ * characters (including '/' and the empty run), every other character
+ * matches itself. Runs in O(len(pattern) * len(name)) at worst. */
+int asc_config_pattern_match(const char *pattern, const char *name);
+
+#endif
