@@ -1,0 +1,47 @@
+/*
+ * Per-request gateway context, allocated in the request's pool. It holds a
+ * reference on the snapshot the request started with, the execution record
+ * and the state of the proxied attempt.
+ */
+#ifndef ASC_GATEWAY_CTX_H
+#define ASC_GATEWAY_CTX_H
+
+#include "api/openai.h"
+#include "auth/key.h"
+#include "core/buf.h"
+#include "gateway/snapshot.h"
+#include "gateway/worker.h"
+#include "obs/record.h"
+#include "provider/sse.h"
+#include "route/resolve.h"
+#include "upstream/client.h"
+
+typedef struct asc_ctx {
+    asc_http_req_t *req;
+    asc_worker_t *worker;
+    asc_snapshot_t *snap;
+    const asc_key_rt_t *key;
+    asc_record_t rec;
+    asc_api_request_t api;
+    asc_route_t route;
+    /* attempt state */
+    asc_buf_t upbody;        /* upstream request body */
+    struct curl_slist *hdr_nodes; /* per-request header nodes (pool) chained to the provider's */
+    asc_upstream_xfer_t *xfer;
+    int up_status;
+    asc_buf_t resp;          /* non-streamed body or error body (bounded) */
+    asc_sse_t sse;
+    int sse_init;
+    int began;               /* the client's stream has started */
+    int saw_done;
+    int finished;            /* settled and ended */
+    int paused;
+    size_t out_bytes;        /* generated content bytes (estimates) */
+} asc_ctx_t;
+
+/* Settle the record (usage estimate, done event), write the access-log
+ * line and drop the snapshot reference. Idempotent. Call right before
+ * ending the request. */
+void asc_ctx_settle(asc_ctx_t *ctx, int status);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * The gateway's HTTP handler: dispatch on the normalised path, authenticate,
+ * decode, resolve the model and hand over to the proxy. Auth and dispatch
+ * read the same normalised path (ADVERSARIAL #4).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/key.h"
+#include "core/clock.h"
+#include "gateway/ctx.h"
+#include "gateway/errors.h"
+#include "gateway/proxy.h"
+#include "gateway/worker.h"
+
+#include <http_parser.h>
+
+void asc_ctx_settle(asc_ctx_t *c, int status)
+{
+    if (c->finished)
+        return;
+    c->finished = 1;
+    c->rec.status = status;
+    if (c->rec.attempts > 0 && !c->rec.usage.present && (status == 200 || c->began)) {
+        /* No usage from the provider: estimate (about 4 bytes a token) and
+         * say so. Streams cut short still cost what was generated. */
+        c->rec.usage.prompt_tokens = (int64_t)((c->api.input_bytes + 3) / 4);
+        if (c->rec.usage.prompt_tokens == 0)
+            c->rec.usage.prompt_tokens = 1;
+        c->rec.usage.completion_tokens = (int64_t)((c->out_bytes + 3) / 4);
+        c->rec.usage.total_tokens = c->rec.usage.prompt_tokens + c->rec.usage.completion_tokens;
+        c->rec.usage.estimated = 1;
+    }
+    if (c->rec.usage.present || c->rec.usage.estimated)
+        asc_record_add(&c->rec, ASC_REC_USAGE, NULL, NULL, c->rec.usage.prompt_tokens,
+                       c->rec.usage.completion_tokens);
+    asc_record_add(&c->rec, ASC_REC_DONE, NULL, NULL, status, 0);
+    if (asc_accesslog_enabled() && c->worker->log != NULL) {
+        asc_buf_t line;
+        asc_buf_init(&line, 0);
+        asc_record_json(&c->rec, c->req->request_id, c->req->method_name, c->req->path,
+                        c->req->peer_ip, &line);
+        asc_accesslog_append(c->worker->log, line.data, line.len);
+        asc_buf_free(&line);
+    }
+    if (c->snap != NULL) {
+        asc_snapshot_unref(c->snap);
+        c->snap = NULL;
+    }
+}
+
+static void respond_error(asc_ctx_t *c, int status, const char *code, const char *msg)
+{
+    c->rec.error_code = code;
+    asc_record_add(&c->rec, ASC_REC_ERROR, code, "gateway", status, 0);
+    asc_ctx_settle(c, status);
+    asc_error_respond(c->req, status, code, msg, NULL, 0);
+}
+
+static void respond_json(asc_ctx_t *c, int status, const char *body, size_t len)
+{
+    static const asc_http_header_t ct = {"Content-Type", 12, "application/json", 16};
+    asc_ctx_settle(c, status);
+    asc_http_respond(c->req, status, &ct, 1, body, len);
+}
+
+static int authenticate(asc_ctx_t *c)
+{
+    size_t kl = 0;
+    const char *k = asc_key_from_request(c->req, &kl);
+    c->key = k ? asc_key_lookup(c->snap, k, kl) : NULL;
+    if (c->key == NULL) {
+        asc_record_add(&c->rec, ASC_REC_AUTH, NULL, NULL, 0, 0);
+        respond_error(c, 401, "invalid_api_key",
+                      k ? "invalid API key" : "missing API key: send Authorization: Bearer <key>");
+        return 0;
+    }
+    c->rec.key_name = c->key->name;
+    asc_record_add(&c->rec, ASC_REC_AUTH, c->key->name, NULL, 1, 0);
+    return 1;
+}
+
+static void handle_models(asc_ctx_t *c)
+{
+    if (!authenticate(c))
+        return;
+    asc_buf_t b;
+    asc_buf_init(&b, 0);
+    asc_buf_puts(&b, "{\"object\":\"list\",\"data\":[");
+    uint64_t created = asc_clock_wall_ms() / 1000;
+    int first = 1;
+    for (size_t i = 0; i < c->snap->nmodels; i++) {
+        const asc_model_rt_t *m = &c->snap->models[i];
+        if (!asc_key_allows(c->key, m->name))
+            continue;
+        asc_buf_puts(&b, first ? "{\"id\":\"" : ",{\"id\":\"");
+        asc_buf_json_str(&b, m->name, strlen(m->name));
+        asc_buf_printf(&b, "\",\"object\":\"model\",\"created\":%llu,\"owned_by\":\"",
+                       (unsigned long long)created);
+        asc_buf_json_str(&b, m->provider->name, strlen(m->provider->name));
+        asc_buf_puts(&b, "\"}");
+        first = 0;
+    }
+    asc_buf_puts(&b, "]}");
+    respond_json(c, 200, b.data, b.len);
+    asc_buf_free(&b);
+}
+
+static void handle_proxy(asc_ctx_t *c, asc_op_t op)
+{
+    char err[512];
+    if (!authenticate(c))
+        return;
+    asc_err_t e = asc_api_openai_decode(c->req->pool, op, c->req->body, c->req->body_len, &c->api,
+                                        err, sizeof err);
+    if (e != ASC_OK) {
+        respond_error(c, e == ASC_ETOOBIG ? 413 : 400,
+                      e == ASC_ETOOBIG ? "request_too_large" : "invalid_request", err);
+        return;
+    }
+    c->rec.model = c->api.model;
+    c->rec.stream = c->api.stream;
+    if (asc_route_resolve(c->snap, c->api.model, c->req->pool, &c->route) != ASC_OK) {
+        snprintf(err, sizeof err, "The model `%.256s` does not exist or you do not have access to it.",
+                 c->api.model);
+        respond_error(c, 404, "model_not_found", err);
+        return;
+    }
+    if (!asc_key_allows(c->key, c->api.model)) {
+        snprintf(err, sizeof err, "this key may not use the model `%.256s`", c->api.model);
+        respond_error(c, 403, "model_not_allowed", err);
+        return;
+    }
+    if (!c->route.direct && c->route.embedding != (op == ASC_OP_EMBEDDINGS)) {
+        snprintf(err, sizeof err, "the model `%.256s` is %s model", c->api.model,
+                 c->route.embedding ? "an embedding" : "a chat");
+        respond_error(c, 400, "invalid_request", err);
+        return;
+    }
+    c->rec.provider = c->route.provider->name;
+    c->rec.upstream_model = c->route.upstream_model;
+    char target[600];
+    snprintf(target, sizeof target, "%s/%s", c->route.provider->name, c->route.upstream_model);
+    asc_record_add(&c->rec, ASC_REC_MODEL, c->api.model, target, 0, 0);
+    asc_proxy_start(c);
+}
+
+static int path_is(const asc_http_req_t *r, const char *p)
+{
+    size_t n = strlen(p);
+    return r->path_len == n && memcmp(r->path, p, n) == 0;
+}
+
+static void method_not_allowed(asc_ctx_t *c, const char *allow)
+{
+    static const asc_http_header_t ct = {"Content-Type", 12, "application/json", 16};
+    asc_http_header_t h[2] = {ct, {"Allow", 5, allow, strlen(allow)}};
+    asc_buf_t b;
+    asc_buf_init(&b, 0);
+    char msg[96];
+    snprintf(msg, sizeof msg, "method %s is not allowed here; use %s", c->req->method_name, allow);
+    asc_error_body(&b, 405, "method_not_allowed", msg);
+    c->rec.error_code = "method_not_allowed";
+    asc_ctx_settle(c, 405);
+    asc_http_respond(c->req, 405, h, 2, b.data, b.len);
+    asc_buf_free(&b);
+}
+
+void asc_gateway_handle(asc_http_req_t *req, void *ud)
+{
+    asc_worker_t *w = ud;
+    asc_ctx_t *c = asc_pool_alloc(req->pool, sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->req = req;
+    c->worker = w;
+    asc_record_init(&c->rec, req->pool, req->start_ns);
+    c->snap = asc_snapshot_current();
+    int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+    int post = req->method == HTTP_POST;
+
+    if (path_is(req, "/healthz")) {
+        if (!get)
+            return method_not_allowed(c, "GET");
+        respond_json(c, 200, "{\"status\":\"ok\"}", 15);
+        return;
+    }
+    if (path_is(req, "/readyz")) {
+        if (!get)
+            return method_not_allowed(c, "GET");
+        char b[96];
+        if (c->snap != NULL && asc_workers_ready()) {
+            int n = snprintf(b, sizeof b, "{\"status\":\"ready\",\"revision\":%u}",
+                             c->snap->revision);
+            respond_json(c, 200, b, (size_t)n);
+        } else {
+            respond_error(c, 503, "not_ready", "the gateway is starting or shutting down");
+        }
+        return;
+    }
+    if (c->snap == NULL) {
+        respond_error(c, 503, "not_ready", "no configuration loaded");
+        return;
+    }
+    if (path_is(req, "/v1/chat/completions")) {
+        if (!post)
+            return method_not_allowed(c, "POST");
+        handle_proxy(c, ASC_OP_CHAT);
+        return;
+    }
+    if (path_is(req, "/v1/embeddings")) {
+        if (!post)
+            return method_not_allowed(c, "POST");
+        handle_proxy(c, ASC_OP_EMBEDDINGS);
+        return;
+    }
+    if (path_is(req, "/v1/models")) {
+        if (!get)
+            return method_not_allowed(c, "GET");
+        handle_models(c);
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "unknown path %.100s", req->path);
+    respond_error(c, 404, "not_found", msg);
+}

@@ -1,0 +1,93 @@
+/*
+ * The data plane's view of the configuration: an immutable snapshot compiled
+ * from a validated asc_config_t (keys by hash, models by name, providers with
+ * their resolved credentials and prebuilt upstream headers). A reload builds
+ * a new snapshot and publishes it; requests keep the snapshot they started
+ * with (reference counted), so none sees a half-applied config.
+ */
+#ifndef ASC_GATEWAY_SNAPSHOT_H
+#define ASC_GATEWAY_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "config/config.h"
+#include "core/err.h"
+#include "provider/adapter.h"
+
+typedef struct {
+    const char *name;
+    const char *kind;
+    const asc_adapter_t *adapter;
+    char *base_url;
+    char *chat_url;
+    char *embeddings_url;
+    struct curl_slist *headers; /* Content-Type, Expect:, credential; built once */
+    char key_hint[8];           /* "...abcd" or "" */
+    const asc_config_provider_t *cfg;
+} asc_provider_rt_t;
+
+typedef struct {
+    const char *name;
+    const char *upstream_model;
+    const asc_provider_rt_t *provider;
+    int embedding;
+} asc_model_rt_t;
+
+typedef struct {
+    const char *name;
+    uint8_t hash[32];
+    const asc_config_key_t *cfg;
+} asc_key_rt_t;
+
+typedef struct asc_snapshot {
+    atomic_int refs;
+    unsigned revision;
+    asc_config_t *cfg;
+    asc_provider_rt_t *providers;
+    size_t nproviders;
+    asc_model_rt_t *models; /* sorted by name */
+    size_t nmodels;
+    asc_key_rt_t *keys;     /* sorted by hash */
+    size_t nkeys;
+} asc_snapshot_t;
+
+typedef struct {
+    const char *data_dir;  /* where the dev key lives */
+    int mock_port;         /* port of the in-process mock, 0 = none running */
+    /* Out: set when a dev key was generated during this build (print it
+     * once, then wipe). */
+    int generated;
+    char generated_key[64];
+} asc_snapshot_ctx_t;
+
+/* Compile cfg (ownership taken, also on failure) into a snapshot with one
+ * reference. Providers whose optional credential is absent are left out,
+ * and so are models that name them. On failure returns an error and a
+ * message in err; *out is NULL. */
+asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigned revision,
+                             asc_snapshot_t **out, char *err, size_t errlen);
+
+/* 1 when cfg has a provider of kind mock without base_url (needs the
+ * in-process mock). */
+int asc_snapshot_needs_mock(const asc_config_t *cfg);
+
+/* Take and drop references. */
+asc_snapshot_t *asc_snapshot_ref(asc_snapshot_t *s);
+void asc_snapshot_unref(asc_snapshot_t *s);
+
+/* The published snapshot (a new reference), or NULL before the first. */
+asc_snapshot_t *asc_snapshot_current(void);
+/* Publish s (the reference passed is taken); the previous one is released
+ * when its last request ends. */
+void asc_snapshot_publish(asc_snapshot_t *s);
+
+/* Lookups (borrowed from the snapshot). */
+const asc_model_rt_t *asc_snapshot_model(const asc_snapshot_t *s, const char *name);
+const asc_provider_rt_t *asc_snapshot_provider(const asc_snapshot_t *s, const char *name,
+                                               size_t len);
+
+#endif
