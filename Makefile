@@ -61,7 +61,7 @@ deps:
 test-deps:
 	@scripts/deps.sh test
 
-run: deps all
+run: all
 	$(BUILD)/asc serve $(ARGS)
 
 unit: $(UNIT_BIN)
@@ -78,7 +78,7 @@ asan:
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
-check: test-deps
+check:
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 BUILD=build-clang all
 	$(MAKE) WERROR=1 test
