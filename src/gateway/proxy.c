@@ -265,8 +265,14 @@ static void finish_nonstream(asc_ctx_t *c)
     c->rec.bytes_out = c->resp.len;
     c->rec.ttfb_ns = asc_clock_ns() - c->rec.start_ns;
     asc_ctx_settle(c, 200);
-    asc_http_respond(c->req, 200, h, n, c->resp.data ? c->resp.data : "", c->resp.len);
+    /* c lives in the request's pool: take the body out of it, release the
+     * rest, then end the request (after which c is gone). */
+    asc_buf_t body = c->resp;
+    asc_buf_init(&c->resp, 0);
+    c->xfer = NULL;
     release_attempt(c);
+    asc_http_respond(c->req, 200, h, n, body.data ? body.data : "", body.len);
+    asc_buf_free(&body);
 }
 
 static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, void *ud)
@@ -298,10 +304,10 @@ static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, voi
         asc_http_stream_end(c->req, 0);
         return;
     }
-    /* Non-streamed (or a stream request answered without SSE: an error). */
-    finish_nonstream(c);
-    c->xfer = NULL;
+    /* Non-streamed (or a stream request answered without SSE: an error).
+     * The request ends inside: c must not be touched after. */
     (void)x;
+    finish_nonstream(c);
 }
 
 static const asc_upstream_cb_t k_callbacks = {

@@ -67,6 +67,7 @@ struct conn {
     int close_after_write; /* close once the write queue is empty */
     int reading;
     int reject; /* over max_connections: answer 503 and close */
+    int failed; /* a write failed: closed from the loop, not from inside the write */
     int counted;
     size_t write_pending;
     asc_pool_t *spare_pool;
@@ -176,9 +177,25 @@ static void on_write(uv_write_t *w, int status)
 }
 
 /* Write two byte ranges; copies what the kernel did not take at once. */
+static void schedule_resume(conn_t *c);
+
+/* A write failed. Closing now would call the handler's on_abort from inside
+ * its own write call; close from the loop instead. */
+static void conn_fail(conn_t *c)
+{
+    if (c->failed || c->closing)
+        return;
+    c->failed = 1;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = 0;
+    }
+    schedule_resume(c);
+}
+
 static int conn_write2(conn_t *c, const char *a, size_t alen, const char *b, size_t blen)
 {
-    if (c->closing)
+    if (c->closing || c->failed)
         return -1;
     size_t done = 0;
     if (c->write_pending == 0) {
@@ -187,7 +204,7 @@ static int conn_write2(conn_t *c, const char *a, size_t alen, const char *b, siz
         if (n >= 0)
             done = (size_t)n;
         else if (n != UV_EAGAIN) {
-            conn_close(c);
+            conn_fail(c);
             return -1;
         }
     }
@@ -197,7 +214,7 @@ static int conn_write2(conn_t *c, const char *a, size_t alen, const char *b, siz
     size_t rest = total - done;
     wreq_t *wr = malloc(sizeof *wr + rest);
     if (wr == NULL) {
-        conn_close(c);
+        conn_fail(c);
         return -1;
     }
     size_t off = 0;
@@ -216,7 +233,7 @@ static int conn_write2(conn_t *c, const char *a, size_t alen, const char *b, siz
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &buf, 1, on_write) != 0) {
         c->write_pending -= rest;
         free(wr);
-        conn_close(c);
+        conn_fail(c);
         return -1;
     }
     return 0;
@@ -692,7 +709,13 @@ static void on_idle(uv_idle_t *h)
     asc_http_server_t *s = h->data;
     while (s->nresume > 0) {
         conn_t *c = s->resume[--s->nresume];
-        if (conn_unhold(c) || c->closing || c->phase == PHASE_DISPATCHED || c->in.len == 0)
+        if (conn_unhold(c) || c->closing)
+            continue;
+        if (c->failed) {
+            conn_close(c);
+            continue;
+        }
+        if (c->phase == PHASE_DISPATCHED || c->in.len == 0)
             continue;
         asc_buf_t in = c->in;
         asc_buf_init(&c->in, IN_BUF_LIMIT + READ_BUF_SIZE);
@@ -729,7 +752,7 @@ static void req_end(req_t *r)
 {
     conn_t *c = r->conn;
     int keep = r->pub.keep_alive && !r->aborted && !c->closing && !c->close_after_write &&
-               !c->srv->shutting_down;
+               !c->failed && !c->srv->shutting_down;
     r->ended = 1;
     c->cur = NULL;
     req_free(r);
@@ -787,7 +810,7 @@ asc_err_t asc_http_respond(asc_http_req_t *req, int status, const asc_http_heade
     asc_err_t rc = ASC_OK;
     if (r->ended)
         return ASC_EINVAL;
-    if (r->aborted || c->closing) {
+    if (r->aborted || c->closing || c->failed) {
         rc = ASC_ECLOSED;
         goto out;
     }
@@ -821,7 +844,7 @@ asc_err_t asc_http_stream_begin(asc_http_req_t *req, int status, const asc_http_
     if (r->ended || r->streaming)
         return ASC_EINVAL;
     r->streaming = 1;
-    if (r->aborted || c->closing)
+    if (r->aborted || c->closing || c->failed)
         return ASC_ECLOSED;
     r->chunked = req->http_minor >= 1;
     int keep = r->chunked && r->pub.keep_alive && !c->srv->shutting_down;
@@ -846,7 +869,7 @@ asc_err_t asc_http_stream_write(asc_http_req_t *req, const char *data, size_t le
         *congested = 0;
     if (r->ended || !r->streaming)
         return ASC_EINVAL;
-    if (r->aborted || c->closing)
+    if (r->aborted || c->closing || c->failed)
         return ASC_ECLOSED;
     if (len == 0)
         return ASC_OK;
@@ -883,7 +906,7 @@ asc_err_t asc_http_stream_end(asc_http_req_t *req, int abrupt)
     asc_err_t rc = ASC_OK;
     if (r->ended)
         return ASC_EINVAL;
-    if (r->aborted || c->closing) {
+    if (r->aborted || c->closing || c->failed) {
         rc = ASC_ECLOSED;
         goto out;
     }

@@ -483,6 +483,12 @@ static asc_err_t check_large(const asc_json_t *j, keyref_t *keys, int n, char *e
     return ASC_EINVAL;
 }
 
+static asc_err_t pool_full(char *err, size_t errlen)
+{
+    seterr(err, errlen, "JSON needs more memory than the pool allows");
+    return ASC_ETOOBIG;
+}
+
 static asc_json_type_t primitive_type(char c)
 {
     switch (c) {
@@ -512,13 +518,17 @@ static asc_err_t convert_and_check(asc_json_t *j, void *raw, size_t nkeys, unsig
 
     if (nkeys > LOCAL_KEYS) {
         keys = asc_pool_alloc_n(pool, nkeys * sizeof *keys);
-        if (keys == NULL)
-            goto toobig;
+        if (keys == NULL) {
+            e = pool_full(err, errlen);
+            goto out;
+        }
     }
     if (depth > LOCAL_OPEN) {
         open = asc_pool_alloc_n(pool, (size_t)depth * sizeof *open);
-        if (open == NULL)
-            goto toobig;
+        if (open == NULL) {
+            e = pool_full(err, errlen);
+            goto out;
+        }
     }
 
     for (int i = 0; i < j->ntok; i++) {
@@ -560,8 +570,10 @@ static asc_err_t convert_and_check(asc_json_t *j, void *raw, size_t nkeys, unsig
             k.tok = i;
             if (memchr(k.p, '\\', (size_t)k.len) != NULL) {
                 char *d = asc_pool_alloc_n(pool, (size_t)k.len + 1);
-                if (d == NULL)
-                    goto toobig;
+                if (d == NULL) {
+                    e = pool_full(err, errlen);
+                    goto out;
+                }
                 k.len = (int)asc_json_unescape(k.p, (size_t)k.len, d);
                 k.p = d;
             }
@@ -599,9 +611,6 @@ static asc_err_t convert_and_check(asc_json_t *j, void *raw, size_t nkeys, unsig
     }
 out:
     return e;
-toobig:
-    seterr(err, errlen, "JSON needs more memory than the pool allows");
-    return ASC_ETOOBIG;
 }
 
 /* The single token of a scalar root (jsmn's strict mode cannot tokenise a
@@ -659,6 +668,8 @@ asc_err_t asc_json_parse(asc_pool_t *pool, const char *text, size_t len,
         seterr(err, errlen, "no text");
         return ASC_EINVAL;
     }
+    if (text == NULL)
+        text = "";
     if (l.max_depth > LOCAL_DEPTH_BITS) {
         bits = asc_pool_alloc_n(pool, l.max_depth / 8 + 1);
         if (bits == NULL) {

@@ -116,8 +116,9 @@ asc_err_t asc_json_str_dup(const asc_json_t *j, int i, asc_pool_t *pool, char **
 asc_err_t asc_json_get_int(const asc_json_t *j, int i, int64_t *out);
 
 /* Number token i as a finite double (so 1e999 is ASC_EINVAL; 1e-999 is 0).
- * Assumes the "C" LC_NUMERIC locale; under any other locale the conversion
- * fails closed with ASC_EINVAL rather than misreading the number. */
+ * ASC_ENOMEM if a very long number cannot be copied for strtod(). Assumes
+ * the "C" LC_NUMERIC locale; under any other locale the conversion fails
+ * closed with ASC_EINVAL rather than misreading the number. */
 asc_err_t asc_json_get_double(const asc_json_t *j, int i, double *out);
 
 /* 1 if token i is the literal true, else 0. */

@@ -5,7 +5,6 @@
  */
 #include "json/json.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +270,6 @@ asc_err_t asc_json_get_double(const asc_json_t *j, int i, double *out)
     }
     memcpy(buf, j->text + j->tok[i].start, n);
     buf[n] = '\0';
-    errno = 0;
     double d = strtod(buf, &endp);
     if (endp != buf + n || !isfinite(d))
         goto out;

@@ -101,11 +101,12 @@ asc_err_t asc_sse_feed(asc_sse_t *s, const char *p, size_t n, asc_sse_event_fn f
         }
         if (dispatch) {
             int stop = fn(ud, s->event, s->data.data ? s->data.data : "", s->data.len, i);
+            /* After a stop the callback may have freed the parser. */
+            if (stop)
+                return ASC_ECLOSED;
             asc_buf_clear(&s->data);
             s->has_data = 0;
             s->event[0] = '\0';
-            if (stop)
-                return ASC_ECLOSED;
         }
     }
     return ASC_OK;

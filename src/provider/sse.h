@@ -24,7 +24,8 @@ typedef struct {
 } asc_sse_t;
 
 /* Called per event; return non-zero to stop parsing (asc_sse_feed then
- * returns ASC_ECLOSED). `raw_end` is the offset in the fed chunk just past
+ * returns ASC_ECLOSED at once without touching the parser again, so the
+ * callback may free it before returning non-zero). `raw_end` is the offset in the fed chunk just past
  * the event's terminating blank line, so callers can forward the exact
  * bytes of an event. */
 typedef int (*asc_sse_event_fn)(void *ud, const char *event, const char *data, size_t len,
