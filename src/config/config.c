@@ -23,7 +23,7 @@ void asc_config_quote(char *out, size_t outlen, const char *s)
 
     if (outlen == 0)
         return;
-    /* Room for the worst case of one more item: \xNN plus "..." and NUL. */
+        /* Room for the worst case of one more item: \xNN plus "..." and NUL. */
 #define ROOM(n) (o + (n) + 5 < outlen)
     if (ROOM(1))
         out[o++] = '"';
@@ -113,8 +113,8 @@ static void prefix(char *err, size_t errlen, const char *source, const char *msg
 
 /* Parse, expand ${VAR}, validate; each step's message gets the source
  * name in front. */
-asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name, asc_config_t **out,
-                               char *err, size_t errlen)
+asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name, asc_config_t **out, char *err,
+                               size_t errlen)
 {
     char msg[1024];
     asc_err_t e;

@@ -31,4 +31,14 @@ void asc_config_path_index(char *out, size_t outlen, const char *parent, size_t 
  * n bytes long. */
 int asc_config_env_name_ok(const char *s, size_t n);
 
+/* 1 when s is host:port with host an IPv4 address, [IPv6 address] or
+ * localhost, and port 0-65535 (server.listen). */
+int asc_config_listen_ok(const char *s);
+
+/* Check an upstream base URL: http:// or https://, a host (name, IPv4 or
+ * [IPv6]), an optional port 1-65535, no userinfo, query, fragment, space or
+ * non-ASCII byte. Returns NULL and sets *keep to the length of url without
+ * its trailing slashes, or returns the reason it is refused. */
+const char *asc_config_url_check(const char *url, size_t *keep);
+
 #endif

@@ -320,7 +320,7 @@ static int on_scalar(ctx_t *c, const yaml_event_t *ev)
 
     if (ev->data.scalar.anchor != NULL) {
         asc_config_quote(q, sizeof q, (const char *)ev->data.scalar.anchor);
-        fail_at(c, ev->start_mark, "anchors are not supported (&%s)", q);
+        fail_at(c, ev->start_mark, "anchors are not supported (found anchor %s)", q);
         return -1;
     }
     if (!tag_ok(tag, YAML_STR_TAG)) {
@@ -367,7 +367,7 @@ static int on_start(ctx_t *c, const yaml_event_t *ev, int is_map)
 
     if (anchor != NULL) {
         asc_config_quote(q, sizeof q, anchor);
-        fail_at(c, ev->start_mark, "anchors are not supported (&%s)", q);
+        fail_at(c, ev->start_mark, "anchors are not supported (found anchor %s)", q);
         return -1;
     }
     if (!tag_ok(tag, is_map ? YAML_MAP_TAG : YAML_SEQ_TAG)) {
@@ -419,9 +419,7 @@ static void parser_error(ctx_t *c, const yaml_parser_t *p, const char *text, siz
 {
     const char *problem = p->problem ? p->problem : "syntax error";
     switch (p->error) {
-    case YAML_MEMORY_ERROR:
-        fail_plain(c, "out of memory");
-        return;
+    case YAML_MEMORY_ERROR: fail_plain(c, "out of memory"); return;
     case YAML_READER_ERROR: {
         yaml_mark_t m;
         offset_mark(text, len, p->problem_offset, &m);
@@ -429,7 +427,10 @@ static void parser_error(ctx_t *c, const yaml_parser_t *p, const char *text, siz
         return;
     }
     default:
-        if (p->context != NULL)
+        if (p->context != NULL && p->context_mark.line == p->problem_mark.line &&
+            p->context_mark.column == p->problem_mark.column)
+            fail_at(c, p->problem_mark, "%s (%s)", problem, p->context);
+        else if (p->context != NULL)
             fail_at(c, p->problem_mark, "%s (%s at line %zu, column %zu)", problem, p->context,
                     p->context_mark.line + 1, p->context_mark.column + 1);
         else
@@ -479,12 +480,9 @@ cJSON *asc_yaml_parse(const char *text, size_t len, char *err, size_t errlen)
         have_event = 1;
         switch (ev.type) {
         case YAML_NO_EVENT:
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
+        case YAML_STREAM_END_EVENT: done = 1; break;
         case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-            break;
+        case YAML_DOCUMENT_END_EVENT: break;
         case YAML_DOCUMENT_START_EVENT:
             if (ndocs++ > 0) {
                 fail_at(c, ev.start_mark, "multiple documents are not supported");
@@ -494,7 +492,7 @@ cJSON *asc_yaml_parse(const char *text, size_t len, char *err, size_t errlen)
         case YAML_ALIAS_EVENT: {
             char q[ASC_CONFIG_QUOTE_MAX + 16];
             asc_config_quote(q, sizeof q, (const char *)ev.data.alias.anchor);
-            fail_at(c, ev.start_mark, "aliases are not supported (*%s)", q);
+            fail_at(c, ev.start_mark, "aliases are not supported (found alias %s)", q);
             goto out;
         }
         case YAML_SCALAR_EVENT:
