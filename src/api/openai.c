@@ -7,9 +7,10 @@
  * credential (ADVERSARIAL #2). Refused at the top level and inside the
  * routing/provider option objects; legitimate inside messages and tools. */
 static const char *const k_upstream_fields[] = {
-    "api_base", "base_url", "api_key", "api_version", "custom_llm_provider", "host",
-    "endpoint", "azure_endpoint", "azure_deployment", "organization_url", "proxy",
-    "upstream", "upstream_url", "target_url", "litellm_params", NULL,
+    "api_base", "base_url", "api_key",        "api_version",      "custom_llm_provider",
+    "host",     "endpoint", "azure_endpoint", "azure_deployment", "organization_url",
+    "proxy",    "upstream", "upstream_url",   "target_url",       "litellm_params",
+    NULL,
 };
 static const char *const k_option_objects[] = {
     "provider", "routing", "extra_body", "metadata", "extra_headers", "asc", NULL,
@@ -135,8 +136,8 @@ asc_err_t asc_api_openai_decode(asc_pool_t *pool, asc_op_t op, const char *body,
     }
     for (int m = 0; m < j->tok[msgs].size; m++) {
         int mi = asc_json_arr_get(j, msgs, m);
-        int role = mi >= 0 && j->tok[mi].type == ASC_JSON_OBJECT ? asc_json_obj_get(j, mi, "role")
-                                                                  : -1;
+        int role =
+            mi >= 0 && j->tok[mi].type == ASC_JSON_OBJECT ? asc_json_obj_get(j, mi, "role") : -1;
         if (role < 0 || j->tok[role].type != ASC_JSON_STRING) {
             snprintf(err, errlen, "messages[%d]: must be an object with a string \"role\"", m);
             return ASC_EINVAL;
@@ -171,15 +172,14 @@ asc_err_t asc_api_openai_decode(asc_pool_t *pool, asc_op_t op, const char *body,
             out->include_usage = ty == ASC_JSON_TRUE;
         }
     }
-    static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n", "seed",
-                                             "top_logprobs", NULL};
+    static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n",
+                                             "seed",       "top_logprobs",          NULL};
     for (int i = 0; int_fields[i] != NULL; i++) {
         int ti = asc_json_obj_get(j, 0, int_fields[i]);
         if (ti < 0 || j->tok[ti].type == ASC_JSON_NULL)
             continue;
         int64_t v = 0;
-        if (asc_json_get_int(j, ti, &v) != ASC_OK ||
-            (i < 3 && v < 1) || v > (int64_t)1 << 53) {
+        if (asc_json_get_int(j, ti, &v) != ASC_OK || (i < 3 && v < 1) || v > (int64_t)1 << 53) {
             snprintf(err, errlen, "%s: must be %s integer", int_fields[i],
                      i < 3 ? "a positive" : "an");
             return ASC_EINVAL;

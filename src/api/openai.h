@@ -22,15 +22,15 @@ typedef enum { ASC_OP_CHAT = 1, ASC_OP_EMBEDDINGS } asc_op_t;
 typedef struct {
     asc_op_t op;
     asc_json_t doc;
-    char *model;           /* as the client sent it */
+    char *model; /* as the client sent it */
     size_t model_len;
-    int t_model;           /* token of the model value */
-    int stream;            /* "stream": true */
-    int t_stream_options;  /* token of the stream_options object, or -1 */
-    int t_include_usage;   /* token of stream_options.include_usage, or -1 */
-    int include_usage;     /* the client asked for streamed usage */
-    int64_t max_tokens;    /* max_tokens / max_completion_tokens, or -1 */
-    size_t input_bytes;    /* bytes of message text (for estimates) */
+    int t_model;          /* token of the model value */
+    int stream;           /* "stream": true */
+    int t_stream_options; /* token of the stream_options object, or -1 */
+    int t_include_usage;  /* token of stream_options.include_usage, or -1 */
+    int include_usage;    /* the client asked for streamed usage */
+    int64_t max_tokens;   /* max_tokens / max_completion_tokens, or -1 */
+    size_t input_bytes;   /* bytes of message text (for estimates) */
 } asc_api_request_t;
 
 /* Decode body[0..len) for `op`. On failure returns ASC_EINVAL with a message

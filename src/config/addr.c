@@ -96,8 +96,8 @@ const char *asc_config_url_check(const char *url, size_t *keep)
         }
         for (size_t i = 0; i < hlen; i++) {
             char ch = p[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                  ch == '-' || ch == '_'))
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_'))
                 return "has an invalid host";
         }
     }

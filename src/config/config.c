@@ -113,8 +113,8 @@ static void prefix(char *err, size_t errlen, const char *source, const char *msg
 
 /* Parse, expand ${VAR}, validate; each step's message gets the source
  * name in front. */
-asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name, asc_config_t **out, char *err,
-                               size_t errlen)
+asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name,
+                               asc_config_t **out, char *err, size_t errlen)
 {
     char msg[1024];
     asc_err_t e;

@@ -29,17 +29,17 @@
 #include "core/err.h"
 
 typedef struct {
-    char *name;                     /* [a-z0-9][a-z0-9_-]{0,62}, unique */
-    char *kind;                     /* "openai", "openai-compatible", "anthropic", "mistral", "mock" */
-    char *base_url;                 /* http(s)://host[:port][/path], no trailing slash; NULL only for
-                                       kind mock (= the in-process mock) */
-    char *api_key_ref;              /* "env:VAR", "file:/abs/path" or NULL; never plaintext */
-    int optional;                   /* provider is disabled (not an error) when its env: api_key is
-                                       unset or empty */
-    char *ca_file;                  /* extra CA bundle for upstream TLS, or NULL */
-    char *proxy;                    /* proxy URL handed to libcurl, or NULL */
-    char *region;                   /* free-form region label, or NULL */
-    uint64_t connect_timeout_ms;    /* 10000 */
+    char *name;                  /* [a-z0-9][a-z0-9_-]{0,62}, unique */
+    char *kind;                  /* "openai", "openai-compatible", "anthropic", "mistral", "mock" */
+    char *base_url;              /* http(s)://host[:port][/path], no trailing slash; NULL only for
+                                    kind mock (= the in-process mock) */
+    char *api_key_ref;           /* "env:VAR", "file:/abs/path" or NULL; never plaintext */
+    int optional;                /* provider is disabled (not an error) when its env: api_key is
+                                    unset or empty */
+    char *ca_file;               /* extra CA bundle for upstream TLS, or NULL */
+    char *proxy;                 /* proxy URL handed to libcurl, or NULL */
+    char *region;                /* free-form region label, or NULL */
+    uint64_t connect_timeout_ms; /* 10000 */
     uint64_t first_byte_timeout_ms; /* 60000 */
     uint64_t idle_timeout_ms;       /* 60000, between stream chunks */
     uint64_t total_timeout_ms;      /* 600000 */
@@ -114,8 +114,8 @@ asc_err_t asc_config_from_json(const cJSON *root, asc_config_t **out, char *err,
  * "<source_name>: " when source_name is not NULL. *out as for
  * asc_config_from_json().
  */
-asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name, asc_config_t **out, char *err,
-                               size_t errlen);
+asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_name,
+                               asc_config_t **out, char *err, size_t errlen);
 
 /*
  * Read the file at path (at most ASC_YAML_MAX_BYTES) and load it as

@@ -103,7 +103,8 @@ static asc_err_t expand(walk_t *w, const char *s, asc_buf_t *b)
             else
                 e = asc_buf_puts(b, val);
         } else if (val == NULL) {
-            return fail(w, "environment variable %s is not set (use ${%s:-default} for a fallback)", var, var);
+            return fail(w, "environment variable %s is not set (use ${%s:-default} for a fallback)",
+                        var, var);
         } else {
             e = asc_buf_puts(b, val);
         }
@@ -145,7 +146,8 @@ static asc_err_t walk(walk_t *w, cJSON *node, int depth)
             asc_config_path_key(seg, sizeof seg, "", child->string ? child->string : "");
         else
             asc_config_path_index(seg, sizeof seg, "", i);
-        snprintf(w->path + saved, sizeof w->path - saved, "%s%s", saved && seg[0] != '[' ? "." : "", seg);
+        snprintf(w->path + saved, sizeof w->path - saved, "%s%s", saved && seg[0] != '[' ? "." : "",
+                 seg);
         w->pathlen = strlen(w->path);
         asc_err_t e = walk(w, child, depth + 1);
         w->path[saved] = '\0';

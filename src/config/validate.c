@@ -21,7 +21,8 @@ typedef struct {
     size_t errlen;
 } vctx_t;
 
-static asc_err_t fail(vctx_t *v, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static asc_err_t fail(vctx_t *v, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static asc_err_t fail(vctx_t *v, const char *path, const char *fmt, ...)
 {
@@ -108,7 +109,8 @@ static void join(char *out, size_t outlen, const char *const *items, size_t n)
 
 /* Refuse members of obj that are not in allowed[], and repeated members
  * (possible in JSON from the API, not in YAML). */
-static asc_err_t check_keys(vctx_t *v, const cJSON *obj, const char *path, const char *const *allowed, size_t n)
+static asc_err_t check_keys(vctx_t *v, const cJSON *obj, const char *path,
+                            const char *const *allowed, size_t n)
 {
     unsigned long seen = 0;
     const cJSON *ch;
@@ -156,7 +158,8 @@ static int is_printable(const char *s, int allow_space)
 
 /* Optional string member: *out borrowed, NULL when absent. Non-empty and
  * free of control characters. */
-static asc_err_t opt_str(vctx_t *v, const cJSON *obj, const char *path, const char *field, const char **out)
+static asc_err_t opt_str(vctx_t *v, const cJSON *obj, const char *path, const char *field,
+                         const char **out)
 {
     const cJSON *m = member(obj, field);
     char p[PATH_MAX_LEN];
@@ -178,7 +181,8 @@ static asc_err_t opt_str(vctx_t *v, const cJSON *obj, const char *path, const ch
     return ASC_OK;
 }
 
-static asc_err_t req_str(vctx_t *v, const cJSON *obj, const char *path, const char *field, const char **out)
+static asc_err_t req_str(vctx_t *v, const cJSON *obj, const char *path, const char *field,
+                         const char **out)
 {
     asc_err_t e = opt_str(v, obj, path, field, out);
     if (e == ASC_OK && *out == NULL) {
@@ -192,8 +196,8 @@ static asc_err_t req_str(vctx_t *v, const cJSON *obj, const char *path, const ch
 /* Optional integer member in [min, max]; *out untouched when absent. A
  * string of decimal digits is accepted too, because ${VAR} expansion
  * always produces strings. */
-static asc_err_t opt_uint(vctx_t *v, const cJSON *obj, const char *path, const char *field, uint64_t min, uint64_t max,
-                          uint64_t *out)
+static asc_err_t opt_uint(vctx_t *v, const cJSON *obj, const char *path, const char *field,
+                          uint64_t min, uint64_t max, uint64_t *out)
 {
     const cJSON *m = member(obj, field);
     char p[PATH_MAX_LEN];
@@ -225,11 +229,13 @@ static asc_err_t opt_uint(vctx_t *v, const cJSON *obj, const char *path, const c
     return ASC_OK;
 bad:
     asc_config_path_key(p, sizeof p, path, field);
-    return fail(v, p, "must be an integer between %llu and %llu", (unsigned long long)min, (unsigned long long)max);
+    return fail(v, p, "must be an integer between %llu and %llu", (unsigned long long)min,
+                (unsigned long long)max);
 }
 
 /* Optional boolean member ("true"/"false" strings accepted for ${VAR}). */
-static asc_err_t opt_bool(vctx_t *v, const cJSON *obj, const char *path, const char *field, int *out)
+static asc_err_t opt_bool(vctx_t *v, const cJSON *obj, const char *path, const char *field,
+                          int *out)
 {
     const cJSON *m = member(obj, field);
     char p[PATH_MAX_LEN];
@@ -295,7 +301,8 @@ static asc_err_t validate_server(vctx_t *v, const cJSON *s, asc_config_server_t 
         return e;
     if (str != NULL && !asc_config_listen_ok(str))
         return fail(v, "server.listen",
-                    "must be host:port with an IPv4 address, [IPv6 address] or localhost, and a port 0-65535");
+                    "must be host:port with an IPv4 address, [IPv6 address] or localhost, and a "
+                    "port 0-65535");
     e = dup(v, str ? str : "127.0.0.1:8080", &out->listen);
     if (e != ASC_OK)
         return e;
@@ -380,7 +387,8 @@ static int provider_name_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (i > 0 && (ch == '_' || ch == '-'));
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                 (i > 0 && (ch == '_' || ch == '-'));
         if (!ok)
             return 0;
     }
@@ -392,7 +400,8 @@ static int is_env_ref(const char *s)
     return strncmp(s, "env:", 4) == 0 && asc_config_env_name_ok(s + 4, strlen(s + 4));
 }
 
-static asc_err_t validate_provider(vctx_t *v, const cJSON *o, const char *path, asc_config_provider_t *p)
+static asc_err_t validate_provider(vctx_t *v, const cJSON *o, const char *path,
+                                   asc_config_provider_t *p)
 {
     char fp[PATH_MAX_LEN];
     char q[ASC_CONFIG_QUOTE_MAX + 16];
@@ -415,10 +424,11 @@ static asc_err_t validate_provider(vctx_t *v, const cJSON *o, const char *path, 
     if (!provider_name_ok(str)) {
         asc_config_path_key(fp, sizeof fp, path, "name");
         asc_config_quote(q, sizeof q, str);
-        return fail(v, fp,
-                    "invalid provider name %s (1-63 characters of a-z, 0-9, '_' and '-', starting with a "
-                    "letter or digit)",
-                    q);
+        return fail(
+            v, fp,
+            "invalid provider name %s (1-63 characters of a-z, 0-9, '_' and '-', starting with a "
+            "letter or digit)",
+            q);
     }
     e = dup(v, str, &p->name);
     if (e != ASC_OK)
@@ -473,12 +483,14 @@ static asc_err_t validate_provider(vctx_t *v, const cJSON *o, const char *path, 
             return fail(v, fp, "not allowed for kind mock");
         if (strncmp(str, "env:", 4) == 0) {
             if (!is_env_ref(str))
-                return fail(v, fp, "env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+                return fail(v, fp,
+                            "env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
         } else if (strncmp(str, "file:", 5) == 0) {
             if (str[5] != '/' || str[6] == '\0')
                 return fail(v, fp, "file: must be followed by an absolute path");
         } else {
-            return fail(v, fp, "plaintext keys are not allowed in config; use env:VAR or file:/path");
+            return fail(v, fp,
+                        "plaintext keys are not allowed in config; use env:VAR or file:/path");
         }
         e = dup(v, str, &p->api_key_ref);
         if (e != ASC_OK)
@@ -505,7 +517,8 @@ static asc_err_t validate_provider(vctx_t *v, const cJSON *o, const char *path, 
 
     e = opt_uint(v, o, path, "connect_timeout_ms", 1, TIMEOUT_MAX, &p->connect_timeout_ms);
     if (e == ASC_OK)
-        e = opt_uint(v, o, path, "first_byte_timeout_ms", 1, TIMEOUT_MAX, &p->first_byte_timeout_ms);
+        e = opt_uint(v, o, path, "first_byte_timeout_ms", 1, TIMEOUT_MAX,
+                     &p->first_byte_timeout_ms);
     if (e == ASC_OK)
         e = opt_uint(v, o, path, "idle_timeout_ms", 1, TIMEOUT_MAX, &p->idle_timeout_ms);
     if (e == ASC_OK)
@@ -592,8 +605,8 @@ static asc_err_t validate_providers(vctx_t *v, const cJSON *arr, asc_config_t *c
 
 static const char *const model_keys[] = {"provider", "model", "type"};
 
-static asc_err_t validate_model(vctx_t *v, const cJSON *o, const named_t *provs, const asc_config_t *c,
-                                asc_config_model_t *m)
+static asc_err_t validate_model(vctx_t *v, const cJSON *o, const named_t *provs,
+                                const asc_config_t *c, asc_config_model_t *m)
 {
     char path[PATH_MAX_LEN], fp[PATH_MAX_LEN];
     char q[ASC_CONFIG_QUOTE_MAX + 16];
@@ -607,9 +620,11 @@ static asc_err_t validate_model(vctx_t *v, const cJSON *o, const named_t *provs,
     for (size_t i = 0; i < n && name_ok; i++)
         name_ok = (unsigned char)name[i] > 0x20 && (unsigned char)name[i] < 0x7f;
     if (!name_ok)
-        return fail(v, path, "invalid model name: must be 1-256 printable ASCII characters without spaces");
+        return fail(v, path,
+                    "invalid model name: must be 1-256 printable ASCII characters without spaces");
     if (strchr(name, '/') != NULL)
-        return fail(v, path, "invalid model name: '/' is reserved for <provider>/<model> addressing");
+        return fail(v, path,
+                    "invalid model name: '/' is reserved for <provider>/<model> addressing");
     if (!cJSON_IsObject(o))
         return fail(v, path, "must be a mapping with at least provider");
     e = check_keys(v, o, path, model_keys, sizeof model_keys / sizeof model_keys[0]);
@@ -692,7 +707,8 @@ static asc_err_t validate_models(vctx_t *v, const cJSON *obj, const named_t *pro
                     "must be a mapping of public model name to {provider, model, type}, "
                     "not a sequence");
     if (!cJSON_IsObject(obj))
-        return fail(v, "models", "must be a mapping of public model name to {provider, model, type}");
+        return fail(v, "models",
+                    "must be a mapping of public model name to {provider, model, type}");
     n = (size_t)cJSON_GetArraySize(obj);
     if (n == 0)
         return ASC_OK;
@@ -735,8 +751,8 @@ static int key_name_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-              ch == '.' || ch == '-'))
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
             return 0;
     }
     return 1;
@@ -771,7 +787,8 @@ static asc_err_t validate_key(vctx_t *v, const cJSON *o, const char *path, asc_c
     if (!key_name_ok(str)) {
         asc_config_path_key(fp, sizeof fp, path, "name");
         asc_config_quote(q, sizeof q, str);
-        return fail(v, fp, "invalid key name %s (1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-')", q);
+        return fail(v, fp,
+                    "invalid key name %s (1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-')", q);
     }
     e = dup(v, str, &k->name);
     if (e != ASC_OK)
@@ -901,7 +918,8 @@ asc_err_t asc_config_from_json(const cJSON *root, asc_config_t **out, char *err,
     if (errlen)
         err[0] = '\0';
     if (!cJSON_IsObject(root)) {
-        e = fail(&v, "", "the config must be a mapping with the sections server, providers, models, keys");
+        e = fail(&v, "",
+                 "the config must be a mapping with the sections server, providers, models, keys");
         goto out;
     }
     e = check_keys(&v, root, "", top_keys, sizeof top_keys / sizeof top_keys[0]);

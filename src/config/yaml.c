@@ -35,7 +35,8 @@ typedef struct {
     size_t errlen;
 } ctx_t;
 
-static void fail_at(ctx_t *c, yaml_mark_t m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail_at(ctx_t *c, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void fail_at(ctx_t *c, yaml_mark_t m, const char *fmt, ...)
 {
@@ -361,8 +362,10 @@ static int on_scalar(ctx_t *c, const yaml_event_t *ev)
 
 static int on_start(ctx_t *c, const yaml_event_t *ev, int is_map)
 {
-    const char *anchor = (const char *)(is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
-    const char *tag = (const char *)(is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
+    const char *anchor =
+        (const char *)(is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+    const char *tag =
+        (const char *)(is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
     char q[ASC_CONFIG_QUOTE_MAX + 16];
 
     if (anchor != NULL) {
@@ -376,7 +379,8 @@ static int on_start(ctx_t *c, const yaml_event_t *ev, int is_map)
         return -1;
     }
     if (expecting_key(c)) {
-        fail_at(c, ev->start_mark, "mapping keys must be scalars, not %s", is_map ? "mappings" : "sequences");
+        fail_at(c, ev->start_mark, "mapping keys must be scalars, not %s",
+                is_map ? "mappings" : "sequences");
         return -1;
     }
     if (c->depth == ASC_YAML_MAX_DEPTH) {

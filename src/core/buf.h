@@ -27,8 +27,7 @@ asc_err_t asc_buf_reserve(asc_buf_t *b, size_t extra);
 asc_err_t asc_buf_append(asc_buf_t *b, const void *p, size_t n);
 asc_err_t asc_buf_puts(asc_buf_t *b, const char *s);
 asc_err_t asc_buf_putc(asc_buf_t *b, char c);
-asc_err_t asc_buf_printf(asc_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+asc_err_t asc_buf_printf(asc_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s[0..n) as the body of a JSON string (no quotes), escaping what
  * JSON requires plus control characters. */
 asc_err_t asc_buf_json_str(asc_buf_t *b, const char *s, size_t n);

@@ -15,17 +15,16 @@ typedef struct block {
 } block_t;
 
 struct asc_pool {
-    block_t *head;  /* current block (most recent) */
+    block_t *head; /* current block (most recent) */
     size_t limit;
-    size_t total;   /* bytes handed out */
-    block_t first;  /* followed by POOL_BLOCK bytes */
+    size_t total;  /* bytes handed out */
+    block_t first; /* followed by POOL_BLOCK bytes */
 };
 
 static size_t align_up(size_t n)
 {
     return (n + (POOL_ALIGN - 1)) & ~(size_t)(POOL_ALIGN - 1);
 }
-
 
 asc_pool_t *asc_pool_create(size_t limit)
 {

@@ -25,18 +25,18 @@ typedef struct asc_ctx {
     asc_api_request_t api;
     asc_route_t route;
     /* attempt state */
-    asc_buf_t upbody;        /* upstream request body */
+    asc_buf_t upbody;             /* upstream request body */
     struct curl_slist *hdr_nodes; /* per-request header nodes (pool) chained to the provider's */
     asc_upstream_xfer_t *xfer;
     int up_status;
-    asc_buf_t resp;          /* non-streamed body or error body (bounded) */
+    asc_buf_t resp; /* non-streamed body or error body (bounded) */
     asc_sse_t sse;
     int sse_init;
-    int began;               /* the client's stream has started */
+    int began; /* the client's stream has started */
     int saw_done;
-    int finished;            /* settled and ended */
+    int finished; /* settled and ended */
     int paused;
-    size_t out_bytes;        /* generated content bytes (estimates) */
+    size_t out_bytes; /* generated content bytes (estimates) */
 } asc_ctx_t;
 
 /* Settle the record (usage estimate, done event), write the access-log

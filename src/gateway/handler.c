@@ -121,7 +121,8 @@ static void handle_proxy(asc_ctx_t *c, asc_op_t op)
     c->rec.model = c->api.model;
     c->rec.stream = c->api.stream;
     if (asc_route_resolve(c->snap, c->api.model, c->req->pool, &c->route) != ASC_OK) {
-        snprintf(err, sizeof err, "The model `%.256s` does not exist or you do not have access to it.",
+        snprintf(err, sizeof err,
+                 "The model `%.256s` does not exist or you do not have access to it.",
                  c->api.model);
         respond_error(c, 404, "model_not_found", err);
         return;
@@ -189,8 +190,8 @@ void asc_gateway_handle(asc_http_req_t *req, void *ud)
             return method_not_allowed(c, "GET");
         char b[96];
         if (c->snap != NULL && asc_workers_ready()) {
-            int n = snprintf(b, sizeof b, "{\"status\":\"ready\",\"revision\":%u}",
-                             c->snap->revision);
+            int n =
+                snprintf(b, sizeof b, "{\"status\":\"ready\",\"revision\":%u}", c->snap->revision);
             respond_json(c, 200, b, (size_t)n);
         } else {
             respond_error(c, 503, "not_ready", "the gateway is starting or shutting down");

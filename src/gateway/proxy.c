@@ -93,19 +93,14 @@ static void map_upstream_error(asc_ctx_t *c, int status, const char *body, size_
         extra[nextra++] = (asc_http_header_t){"Retry-After", 11, rabuf, ral};
     }
     switch (ue.cls) {
-    case ASC_UPERR_RATE_LIMIT:
-        fail(c, 429, "rate_limited", ue.message, extra, nextra);
-        return;
-    case ASC_UPERR_OVERLOADED:
-        fail(c, 503, "overloaded", ue.message, extra, nextra);
-        return;
+    case ASC_UPERR_RATE_LIMIT: fail(c, 429, "rate_limited", ue.message, extra, nextra); return;
+    case ASC_UPERR_OVERLOADED: fail(c, 503, "overloaded", ue.message, extra, nextra); return;
     case ASC_UPERR_CLIENT:
     case ASC_UPERR_CONTEXT:
-        fail(c, status >= 400 && status < 500 ? status : 400, "invalid_request", ue.message, NULL, 0);
+        fail(c, status >= 400 && status < 500 ? status : 400, "invalid_request", ue.message, NULL,
+             0);
         return;
-    default:
-        fail(c, 502, "upstream_error", ue.message, NULL, 0);
-        return;
+    default: fail(c, 502, "upstream_error", ue.message, NULL, 0); return;
     }
 }
 
@@ -295,8 +290,8 @@ static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, voi
     if (c->sse_init) {
         c->xfer = NULL;
         if (!c->saw_done) {
-            fail(c, 502, "upstream_error",
-                 "the upstream stream ended before it was complete", NULL, 0);
+            fail(c, 502, "upstream_error", "the upstream stream ended before it was complete", NULL,
+                 0);
             return;
         }
         asc_ctx_settle(c, 200);

@@ -185,8 +185,7 @@ static asc_err_t build_provider(const asc_config_provider_t *pc, asc_snapshot_ct
                 *skip = 1;
                 return ASC_OK;
             }
-            snprintf(err, errlen, "providers.%s.api_key: %s is not set", pc->name,
-                     pc->api_key_ref);
+            snprintf(err, errlen, "providers.%s.api_key: %s is not set", pc->name, pc->api_key_ref);
             return ASC_EINVAL;
         }
     }
@@ -251,7 +250,7 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
             goto out;
         if (skip)
             asc_log_info("provider %s disabled: %s is not set", cfg->providers[i].name,
-                          cfg->providers[i].api_key_ref);
+                         cfg->providers[i].api_key_ref);
         else
             s->nproviders++;
     }

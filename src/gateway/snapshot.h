@@ -51,13 +51,13 @@ typedef struct asc_snapshot {
     size_t nproviders;
     asc_model_rt_t *models; /* sorted by name */
     size_t nmodels;
-    asc_key_rt_t *keys;     /* sorted by hash */
+    asc_key_rt_t *keys; /* sorted by hash */
     size_t nkeys;
 } asc_snapshot_t;
 
 typedef struct {
-    const char *data_dir;  /* where the dev key lives */
-    int mock_port;         /* port of the in-process mock, 0 = none running */
+    const char *data_dir; /* where the dev key lives */
+    int mock_port;        /* port of the in-process mock, 0 = none running */
     /* Out: set when a dev key was generated during this build (print it
      * once, then wipe). */
     int generated;

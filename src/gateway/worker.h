@@ -18,13 +18,13 @@
 typedef struct asc_worker {
     int id;
     uv_loop_t loop;
-    uv_async_t wake;     /* reload limits / shut down */
+    uv_async_t wake; /* reload limits / shut down */
     uv_timer_t drain_timer;
     asc_http_server_t *server;
     asc_upstream_t *upstream;
     asc_accesslog_t *log;
     pthread_t thread;
-    atomic_int cmd;      /* ASC_WORKER_CMD_* */
+    atomic_int cmd; /* ASC_WORKER_CMD_* */
     asc_http_limits_t pending_limits;
     uint64_t shutdown_timeout_ms;
     int accepting;

@@ -199,7 +199,8 @@ static int conn_write2(conn_t *c, const char *a, size_t alen, const char *b, siz
         return -1;
     size_t done = 0;
     if (c->write_pending == 0) {
-        uv_buf_t bufs[2] = {uv_buf_init((char *)a, (unsigned)alen), uv_buf_init((char *)b, (unsigned)blen)};
+        uv_buf_t bufs[2] = {uv_buf_init((char *)a, (unsigned)alen),
+                            uv_buf_init((char *)b, (unsigned)blen)};
         int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, blen ? 2 : 1);
         if (n >= 0)
             done = (size_t)n;
@@ -273,9 +274,10 @@ static void conn_error(conn_t *c, int status, const char *code, const char *mess
     else if (r->pub.request_id[0] == '\0')
         asc_http_reqid_generate(r->pub.request_id);
     char body[512];
-    int n = snprintf(body, sizeof body,
-                     "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}",
-                     message, status >= 500 ? "api_error" : "invalid_request_error", code);
+    int n =
+        snprintf(body, sizeof body,
+                 "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}",
+                 message, status >= 500 ? "api_error" : "invalid_request_error", code);
     asc_buf_t o;
     asc_buf_init(&o, 0);
     append_head(&o, r, status, NULL, 0, 0);
@@ -308,11 +310,8 @@ static void on_timer(uv_timer_t *t)
         }
         conn_close(c);
         return;
-    case PHASE_IDLE:
-        conn_close(c);
-        return;
-    case PHASE_DISPATCHED:
-        return;
+    case PHASE_IDLE: conn_close(c); return;
+    case PHASE_DISPATCHED: return;
     }
 }
 
@@ -678,11 +677,8 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
             conn_error(c, 431, "headers_too_large",
                        "request header block is larger than the limit or has too many headers");
             break;
-        case 500:
-            conn_error(c, 500, "internal_error", "out of memory");
-            break;
-        default:
-            conn_error(c, 400, "invalid_request", "malformed HTTP request");
+        case 500: conn_error(c, 500, "internal_error", "out of memory"); break;
+        default: conn_error(c, 400, "invalid_request", "malformed HTTP request");
         }
         return;
     }
@@ -1030,9 +1026,9 @@ static int bind_socket(const char *host, int port, struct sockaddr_storage *ss, 
 }
 
 asc_http_server_t *asc_http_server_create(uv_loop_t *loop, const char *host, int port,
-                                          const asc_http_limits_t *limits,
-                                          atomic_uint *conn_count, asc_http_handler_fn handler,
-                                          void *ud, char *err, size_t errlen)
+                                          const asc_http_limits_t *limits, atomic_uint *conn_count,
+                                          asc_http_handler_fn handler, void *ud, char *err,
+                                          size_t errlen)
 {
     struct sockaddr_storage ss;
     int fd = bind_socket(host, port, &ss, err, errlen);

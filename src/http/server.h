@@ -39,14 +39,14 @@ typedef struct {
 } asc_http_header_t;
 
 typedef struct {
-    size_t max_header_bytes;     /* request line + header block; default 65536 */
-    unsigned max_headers;        /* default 100 */
-    size_t max_body_bytes;       /* default 32 MiB */
-    uint64_t header_timeout_ms;  /* first byte of a request to end of headers; 10000 */
-    uint64_t body_timeout_ms;    /* end of headers to end of body; 30000 */
-    uint64_t idle_timeout_ms;    /* keep-alive idle between requests; 60000 */
-    unsigned max_connections;    /* across every server sharing `conn_count`; 10000 */
-    size_t write_high_water;     /* bytes queued before a stream reports congestion; 256 KiB */
+    size_t max_header_bytes;    /* request line + header block; default 65536 */
+    unsigned max_headers;       /* default 100 */
+    size_t max_body_bytes;      /* default 32 MiB */
+    uint64_t header_timeout_ms; /* first byte of a request to end of headers; 10000 */
+    uint64_t body_timeout_ms;   /* end of headers to end of body; 30000 */
+    uint64_t idle_timeout_ms;   /* keep-alive idle between requests; 60000 */
+    unsigned max_connections;   /* across every server sharing `conn_count`; 10000 */
+    size_t write_high_water;    /* bytes queued before a stream reports congestion; 256 KiB */
 } asc_http_limits_t;
 
 /* Fill l with the defaults above. */
@@ -56,25 +56,25 @@ typedef void (*asc_http_handler_fn)(asc_http_req_t *req, void *ud);
 
 struct asc_http_req {
     /* Read-only for handlers. */
-    int method;                  /* enum http_method from http_parser.h */
-    const char *method_name;     /* "GET", "POST", ... */
-    const char *path;            /* normalised path, no query ("/v1/models") */
+    int method;              /* enum http_method from http_parser.h */
+    const char *method_name; /* "GET", "POST", ... */
+    const char *path;        /* normalised path, no query ("/v1/models") */
     size_t path_len;
-    const char *raw_url;         /* exactly as received */
-    const char *query;           /* after '?', or NULL */
+    const char *raw_url; /* exactly as received */
+    const char *query;   /* after '?', or NULL */
     asc_http_header_t *headers;
     size_t nheaders;
-    const char *body;            /* NUL-terminated; body_len excludes the NUL */
+    const char *body; /* NUL-terminated; body_len excludes the NUL */
     size_t body_len;
-    int http_minor;              /* 0 or 1 */
-    int keep_alive;              /* the connection will be kept after the response */
-    uint64_t start_ns;           /* asc_clock_ns() at the first byte of the request */
+    int http_minor;    /* 0 or 1 */
+    int keep_alive;    /* the connection will be kept after the response */
+    uint64_t start_ns; /* asc_clock_ns() at the first byte of the request */
     char peer_ip[48];
     /* The client's x-request-id when it is 1-128 chars of [A-Za-z0-9._:-],
      * otherwise a generated one. The server adds x-request-id to every
      * response it writes. */
     char request_id[129];
-    asc_pool_t *pool;            /* request-scoped memory */
+    asc_pool_t *pool; /* request-scoped memory */
     asc_http_server_t *server;
 
     /* For the handler. */
@@ -92,9 +92,9 @@ struct asc_http_req {
  * max_connections limit. On failure returns NULL and writes a message to
  * err (at least 256 bytes). */
 asc_http_server_t *asc_http_server_create(uv_loop_t *loop, const char *host, int port,
-                                          const asc_http_limits_t *limits,
-                                          atomic_uint *conn_count, asc_http_handler_fn handler,
-                                          void *ud, char *err, size_t errlen);
+                                          const asc_http_limits_t *limits, atomic_uint *conn_count,
+                                          asc_http_handler_fn handler, void *ud, char *err,
+                                          size_t errlen);
 
 /* The port actually bound (useful with port 0). */
 int asc_http_server_port(const asc_http_server_t *s);

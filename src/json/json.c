@@ -34,8 +34,7 @@
 #define LOCAL_OPEN 32
 #define LOCAL_DEPTH_BITS 1024
 
-_Static_assert(sizeof(jsmntok_t) == sizeof(asc_json_tok_t),
-               "tokens are converted in place");
+_Static_assert(sizeof(jsmntok_t) == sizeof(asc_json_tok_t), "tokens are converted in place");
 
 void asc_json_limits_default(asc_json_limits_t *l)
 {
@@ -61,22 +60,22 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
  * number or a literal. */
 enum { C_WS = 1, C_PLAIN = 2, C_DIGIT = 4, C_WORD = 8 };
 static const unsigned char cls[256] = {
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  1,  0,  0,  1,  0,  0, /* 00 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 10 */
-     3,  2,  0,  2,  2,  2,  2,  2,  2,  2,  2, 10,  2, 10, 10,  2, /* 20 */
-    14, 14, 14, 14, 14, 14, 14, 14, 14, 14,  2,  2,  2,  2,  2,  2, /* 30 */
-     2, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, /* 40 */
-    10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  2,  0,  2,  2, 10, /* 50 */
-     2, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, /* 60 */
-    10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  2,  2,  2,  2,  2, /* 70 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* 80 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* 90 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* a0 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* b0 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* c0 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* d0 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* e0 */
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8, /* f0 */
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  1,  0,  0,  1,  0,  0,  /* 00 */
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 10 */
+    3,  2,  0,  2,  2,  2,  2,  2,  2,  2,  2,  10, 2,  10, 10, 2,  /* 20 */
+    14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 2,  2,  2,  2,  2,  2,  /* 30 */
+    2,  10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, /* 40 */
+    10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 2,  0,  2,  2,  10, /* 50 */
+    2,  10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, /* 60 */
+    10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 2,  2,  2,  2,  2,  /* 70 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* 80 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* 90 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* a0 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* b0 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* c0 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* d0 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* e0 */
+    8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  /* f0 */
 };
 
 typedef const unsigned char *bp_t;
@@ -121,8 +120,7 @@ static size_t utf8_len(bp_t p, bp_t end)
             lo = 0x90;
         else if (c == 0xF4)
             hi = 0x8F;
-        if (avail < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
+        if (avail < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
             return 0;
         return 4;
     }
@@ -156,11 +154,10 @@ static asc_err_t unexpected(scan_t *sc, bp_t p, const char *what)
     else if (*p == 0)
         seterr(sc->err, sc->errlen, "NUL byte at offset %zu", off(sc, p));
     else if (*p >= 0x20 && *p < 0x7f)
-        seterr(sc->err, sc->errlen, "unexpected '%c' at offset %zu, %s", *p, off(sc, p),
-               what);
+        seterr(sc->err, sc->errlen, "unexpected '%c' at offset %zu, %s", *p, off(sc, p), what);
     else
-        seterr(sc->err, sc->errlen, "unexpected byte 0x%02x at offset %zu, %s", *p,
-               off(sc, p), what);
+        seterr(sc->err, sc->errlen, "unexpected byte 0x%02x at offset %zu, %s", *p, off(sc, p),
+               what);
     return ASC_EINVAL;
 }
 
@@ -190,12 +187,16 @@ static asc_err_t scan_string(scan_t *sc, bp_t q, bp_t *pp)
             if (end - p < 2)
                 break;
             switch (p[1]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                p += 2;
-                continue;
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't': p += 2; continue;
             case 'u':
-                if (end - p >= 6 && is_hex(p[2]) && is_hex(p[3]) && is_hex(p[4]) &&
-                    is_hex(p[5])) {
+                if (end - p >= 6 && is_hex(p[2]) && is_hex(p[3]) && is_hex(p[4]) && is_hex(p[5])) {
                     p += 6;
                     continue;
                 }
@@ -352,8 +353,17 @@ value:
         if (e != ASC_OK)
             return e;
         goto after;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
         e = scan_number(sc, p, &p);
         if (e != ASC_OK)
             return e;
@@ -365,8 +375,7 @@ value:
         if (e != ASC_OK)
             return e;
         goto after;
-    default:
-        return unexpected(sc, p, "expected a value");
+    default: return unexpected(sc, p, "expected a value");
     }
 
 key:
@@ -466,8 +475,7 @@ static void dup_error(const asc_json_t *j, const keyref_t *k, char *err, size_t 
 
 /* Sort the keys of a large object; report the first repeated key in
  * document order. */
-static asc_err_t check_large(const asc_json_t *j, keyref_t *keys, int n, char *err,
-                             size_t errlen)
+static asc_err_t check_large(const asc_json_t *j, keyref_t *keys, int n, char *err, size_t errlen)
 {
     const keyref_t *first = NULL;
     qsort(keys, (size_t)n, sizeof *keys, key_cmp);
@@ -633,8 +641,7 @@ static void scalar_root(asc_json_t *j, size_t first, size_t root_end)
 }
 
 asc_err_t asc_json_parse(asc_pool_t *pool, const char *text, size_t len,
-                         const asc_json_limits_t *lim, asc_json_t *out, char *err,
-                         size_t errlen)
+                         const asc_json_limits_t *lim, asc_json_t *out, char *err, size_t errlen)
 {
     asc_json_limits_t l;
     unsigned char local_bits[LOCAL_DEPTH_BITS / 8];

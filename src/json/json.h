@@ -83,8 +83,7 @@ void asc_json_limits_default(asc_json_limits_t *l);
  * sanitised to printable ASCII.
  */
 asc_err_t asc_json_parse(asc_pool_t *pool, const char *text, size_t len,
-                         const asc_json_limits_t *lim, asc_json_t *out, char *err,
-                         size_t errlen);
+                         const asc_json_limits_t *lim, asc_json_t *out, char *err, size_t errlen);
 
 /* Index just past the subtree rooted at token i (for a key: the key and its
  * value). O(size of the subtree). Out-of-range i returns j->ntok. */
@@ -154,7 +153,7 @@ typedef struct {
  * edit list cannot get scratch memory. On failure out keeps its previous
  * contents. The result is not re-validated as JSON.
  */
-asc_err_t asc_json_splice(const char *text, size_t len, asc_json_edit_t *edits,
-                          size_t nedits, asc_buf_t *out);
+asc_err_t asc_json_splice(const char *text, size_t len, asc_json_edit_t *edits, size_t nedits,
+                          asc_buf_t *out);
 
 #endif

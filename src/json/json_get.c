@@ -113,8 +113,7 @@ static size_t decode_escape(const char *in, size_t avail, char *o, size_t *used)
                 u = 0xFFFD; /* lone surrogate */
             return put_utf8((unsigned long)u, o);
         }
-        default:
-            break;
+        default: break;
         }
     }
     *used = 1;
@@ -207,8 +206,7 @@ int asc_json_arr_get(const asc_json_t *j, int arr, int n)
     return k < j->ntok ? k : -1;
 }
 
-asc_err_t asc_json_str_dup(const asc_json_t *j, int i, asc_pool_t *pool, char **out,
-                           size_t *outlen)
+asc_err_t asc_json_str_dup(const asc_json_t *j, int i, asc_pool_t *pool, char **out, size_t *outlen)
 {
     if (!valid_index(j, i) || j->tok[i].type != ASC_JSON_STRING)
         return ASC_EINVAL;

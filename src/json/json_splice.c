@@ -75,8 +75,8 @@ static asc_err_t sort_edits(asc_json_edit_t *edits, size_t n)
     return ASC_OK;
 }
 
-asc_err_t asc_json_splice(const char *text, size_t len, asc_json_edit_t *edits,
-                          size_t nedits, asc_buf_t *out)
+asc_err_t asc_json_splice(const char *text, size_t len, asc_json_edit_t *edits, size_t nedits,
+                          asc_buf_t *out)
 {
     size_t old = out->len, total = len, pos = 0;
     asc_err_t e = ASC_OK;

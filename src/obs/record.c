@@ -14,8 +14,8 @@ void asc_record_init(asc_record_t *r, asc_pool_t *pool, uint64_t start_ns)
     r->wall_ms = asc_clock_wall_ms();
 }
 
-void asc_record_add(asc_record_t *r, asc_rec_type_t type, const char *s1, const char *s2, int64_t n1,
-                    int64_t n2)
+void asc_record_add(asc_record_t *r, asc_rec_type_t type, const char *s1, const char *s2,
+                    int64_t n1, int64_t n2)
 {
     if (r->nev >= MAX_EVENTS)
         return;
@@ -128,12 +128,8 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
             asc_buf_printf(o, ",\"n\":%lld", (long long)e->n1);
             break;
         case ASC_REC_UPSTREAM_STATUS:
-        case ASC_REC_DONE:
-            asc_buf_printf(o, ",\"status\":%lld", (long long)e->n1);
-            break;
-        case ASC_REC_FINISH:
-            put_str(o, "reason", e->s1);
-            break;
+        case ASC_REC_DONE: asc_buf_printf(o, ",\"status\":%lld", (long long)e->n1); break;
+        case ASC_REC_FINISH: put_str(o, "reason", e->s1); break;
         case ASC_REC_USAGE:
             asc_buf_printf(o, ",\"prompt_tokens\":%lld,\"completion_tokens\":%lld",
                            (long long)e->n1, (long long)e->n2);
@@ -142,11 +138,8 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
             put_str(o, "code", e->s1);
             put_str(o, "stage", e->s2);
             break;
-        case ASC_REC_NOTE:
-            put_str(o, "note", e->s1);
-            break;
-        default:
-            break;
+        case ASC_REC_NOTE: put_str(o, "note", e->s1); break;
+        default: break;
         }
         asc_buf_putc(o, '}');
     }

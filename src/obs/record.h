@@ -17,17 +17,17 @@
 #include "provider/adapter.h"
 
 typedef enum {
-    ASC_REC_AUTH = 1,      /* s1 = key name, n1 = 1 ok / 0 failed */
-    ASC_REC_MODEL,         /* s1 = public model, s2 = provider/upstream model */
-    ASC_REC_ATTEMPT,       /* s1 = provider, s2 = upstream model, n1 = attempt number */
+    ASC_REC_AUTH = 1,        /* s1 = key name, n1 = 1 ok / 0 failed */
+    ASC_REC_MODEL,           /* s1 = public model, s2 = provider/upstream model */
+    ASC_REC_ATTEMPT,         /* s1 = provider, s2 = upstream model, n1 = attempt number */
     ASC_REC_UPSTREAM_STATUS, /* n1 = HTTP status */
     ASC_REC_FIRST_TOKEN,
-    ASC_REC_FINISH,        /* s1 = finish reason */
-    ASC_REC_USAGE,         /* n1 = prompt, n2 = completion tokens */
-    ASC_REC_ERROR,         /* s1 = code, s2 = stage */
-    ASC_REC_ABORT,         /* client disconnected */
-    ASC_REC_NOTE,          /* s1 = free-form note (no client data) */
-    ASC_REC_DONE,          /* n1 = status */
+    ASC_REC_FINISH, /* s1 = finish reason */
+    ASC_REC_USAGE,  /* n1 = prompt, n2 = completion tokens */
+    ASC_REC_ERROR,  /* s1 = code, s2 = stage */
+    ASC_REC_ABORT,  /* client disconnected */
+    ASC_REC_NOTE,   /* s1 = free-form note (no client data) */
+    ASC_REC_DONE,   /* n1 = status */
 } asc_rec_type_t;
 
 typedef struct {
@@ -55,7 +55,7 @@ typedef struct {
     int upstream_status;
     int attempts;
     int aborted;
-    uint64_t ttfb_ns;      /* first byte to the client */
+    uint64_t ttfb_ns; /* first byte to the client */
     uint64_t first_token_ns;
     uint64_t bytes_out;
     asc_usage_t usage;
@@ -65,8 +65,8 @@ void asc_record_init(asc_record_t *r, asc_pool_t *pool, uint64_t start_ns);
 
 /* Append an event (strings are copied into the pool). Past 256 events the
  * record keeps counting but stops storing, so a long stream stays bounded. */
-void asc_record_add(asc_record_t *r, asc_rec_type_t type, const char *s1, const char *s2, int64_t n1,
-                    int64_t n2);
+void asc_record_add(asc_record_t *r, asc_rec_type_t type, const char *s1, const char *s2,
+                    int64_t n1, int64_t n2);
 
 /* The access-log JSON line (with '\n') for the record, appended to out. */
 void asc_record_json(const asc_record_t *r, const char *request_id, const char *method,

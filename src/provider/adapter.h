@@ -31,10 +31,10 @@ typedef struct {
 
 /* What one streamed event means to the gateway. */
 typedef struct {
-    int done;        /* end-of-stream marker ("[DONE]") */
-    int error;       /* an error object inside the stream */
-    int content;     /* carries generated content (text or tool-call delta) */
-    int usage_only;  /* a usage-only event the client did not ask for */
+    int done;             /* end-of-stream marker ("[DONE]") */
+    int error;            /* an error object inside the stream */
+    int content;          /* carries generated content (text or tool-call delta) */
+    int usage_only;       /* a usage-only event the client did not ask for */
     size_t content_bytes; /* generated text + tool-argument bytes (for estimates) */
     char finish_reason[32];
     asc_usage_t usage;
@@ -45,26 +45,26 @@ typedef struct {
 /* Error classes: decide what the router may do and what the client sees. */
 typedef enum {
     ASC_UPERR_NONE = 0,
-    ASC_UPERR_CLIENT,       /* the request is wrong: relay as 4xx */
-    ASC_UPERR_AUTH,         /* the gateway's credential was refused */
-    ASC_UPERR_RATE_LIMIT,   /* 429 */
-    ASC_UPERR_OVERLOADED,   /* 529 / 503 overloaded */
-    ASC_UPERR_SERVER,       /* 5xx */
-    ASC_UPERR_CONTEXT,      /* context length exceeded */
-    ASC_UPERR_PROTOCOL,     /* unparseable response, redirect, ... */
+    ASC_UPERR_CLIENT,     /* the request is wrong: relay as 4xx */
+    ASC_UPERR_AUTH,       /* the gateway's credential was refused */
+    ASC_UPERR_RATE_LIMIT, /* 429 */
+    ASC_UPERR_OVERLOADED, /* 529 / 503 overloaded */
+    ASC_UPERR_SERVER,     /* 5xx */
+    ASC_UPERR_CONTEXT,    /* context length exceeded */
+    ASC_UPERR_PROTOCOL,   /* unparseable response, redirect, ... */
 } asc_uperr_class_t;
 
 typedef struct {
     asc_uperr_class_t cls;
-    int retryable;          /* same target may succeed later */
-    int fallback;           /* another target may succeed */
-    char message[512];      /* safe to show the client */
+    int retryable;     /* same target may succeed later */
+    int fallback;      /* another target may succeed */
+    char message[512]; /* safe to show the client */
 } asc_upstream_error_t;
 
 typedef struct asc_adapter {
     unsigned version;
     const char *kind;
-    const char *chat_path;       /* appended to base_url */
+    const char *chat_path; /* appended to base_url */
     const char *embeddings_path;
     /* The credential header line ("Authorization: Bearer …"). */
     asc_err_t (*auth_header)(const char *secret, asc_buf_t *out);

@@ -99,8 +99,9 @@ static void read_finish(const asc_json_t *j, int choices, char *fr, size_t frlen
         return;
     for (int i = 0; i < j->tok[choices].size; i++) {
         int c = asc_json_arr_get(j, choices, i);
-        int f = c >= 0 && j->tok[c].type == ASC_JSON_OBJECT ? asc_json_obj_get(j, c, "finish_reason")
-                                                            : -1;
+        int f = c >= 0 && j->tok[c].type == ASC_JSON_OBJECT
+                    ? asc_json_obj_get(j, c, "finish_reason")
+                    : -1;
         if (f >= 0 && j->tok[f].type == ASC_JSON_STRING) {
             size_t n = (size_t)(j->tok[f].end - j->tok[f].start);
             if (n >= frlen)
@@ -120,7 +121,8 @@ static size_t generated_bytes(const asc_json_t *j, int from)
     for (int i = from + 1; i < end; i++) {
         const asc_json_tok_t *t = &j->tok[i];
         if (t->type == ASC_JSON_STRING && t->size == 0 && t->parent >= 0 &&
-            (asc_json_str_eq(j, t->parent, "content") || asc_json_str_eq(j, t->parent, "arguments") ||
+            (asc_json_str_eq(j, t->parent, "content") ||
+             asc_json_str_eq(j, t->parent, "arguments") ||
              asc_json_str_eq(j, t->parent, "refusal")))
             total += (size_t)(t->end - t->start);
     }
@@ -197,7 +199,8 @@ static asc_err_t parse_stream_event(asc_pool_t *pool, const char *event, const c
         ev->content_bytes = generated_bytes(&j, choices);
         for (int i = 0; i < j.tok[choices].size; i++) {
             int c = asc_json_arr_get(&j, choices, i);
-            int d = c >= 0 && j.tok[c].type == ASC_JSON_OBJECT ? asc_json_obj_get(&j, c, "delta") : -1;
+            int d =
+                c >= 0 && j.tok[c].type == ASC_JSON_OBJECT ? asc_json_obj_get(&j, c, "delta") : -1;
             if (d < 0 || j.tok[d].type != ASC_JSON_OBJECT)
                 continue;
             int ct = asc_json_obj_get(&j, d, "content");
@@ -223,7 +226,8 @@ static void classify_error(int status, const char *body, size_t len, asc_upstrea
     asc_json_limits_default(&lim);
     char jerr[64];
     int context = 0;
-    if (body != NULL && len > 0 && asc_json_parse(pool, body, len, &lim, &j, jerr, sizeof jerr) == ASC_OK &&
+    if (body != NULL && len > 0 &&
+        asc_json_parse(pool, body, len, &lim, &j, jerr, sizeof jerr) == ASC_OK &&
         j.tok[0].type == ASC_JSON_OBJECT) {
         int e = asc_json_obj_get(&j, 0, "error");
         int m = -1;

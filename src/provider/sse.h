@@ -15,19 +15,18 @@
 #include "core/err.h"
 
 typedef struct {
-    asc_buf_t line;  /* current partial line */
-    asc_buf_t data;  /* data of the current event */
+    asc_buf_t line; /* current partial line */
+    asc_buf_t data; /* data of the current event */
     char event[64];
     int has_data;
-    int skip_lf;     /* the previous line ended with CR */
+    int skip_lf; /* the previous line ended with CR */
     size_t limit;
 } asc_sse_t;
 
 /* Called per event; return non-zero to stop parsing (asc_sse_feed then
  * returns ASC_ECLOSED at once without touching the parser again, so the
- * callback may free it before returning non-zero). `raw_end` is the offset in the fed chunk just past
- * the event's terminating blank line, so callers can forward the exact
- * bytes of an event. */
+ * callback may free it before returning non-zero). `raw_end` is the offset in the fed chunk just
+ * past the event's terminating blank line, so callers can forward the exact bytes of an event. */
 typedef int (*asc_sse_event_fn)(void *ud, const char *event, const char *data, size_t len,
                                 size_t raw_end);
 

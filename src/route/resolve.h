@@ -13,11 +13,11 @@
 #include "gateway/snapshot.h"
 
 typedef struct {
-    const char *public_name;          /* what the client sent */
+    const char *public_name; /* what the client sent */
     const asc_provider_rt_t *provider;
     const char *upstream_model;
-    int embedding;                    /* configured as an embedding model */
-    int direct;                       /* "<provider>/<model>" form */
+    int embedding; /* configured as an embedding model */
+    int direct;    /* "<provider>/<model>" form */
 } asc_route_t;
 
 /* ASC_ENOTFOUND when no configured (and enabled) model or provider

@@ -17,7 +17,7 @@ struct asc_upstream {
     CURL **spare;
     size_t nspare;
     unsigned active;
-    asc_upstream_xfer_t *xfers; /* in flight */
+    asc_upstream_xfer_t *xfers;    /* in flight */
     asc_upstream_xfer_t *deferred; /* pause state to apply after socket_action */
     int in_action;
     int destroying;
@@ -267,8 +267,8 @@ static void check_done(asc_upstream_t *u)
         if (rc == CURLE_OK) {
             xfer_finish(x, ASC_OK, NULL);
         } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-            xfer_finish(x, ASC_ETIMEOUT, x->got_byte ? "upstream total timeout"
-                                                     : "upstream connect timeout");
+            xfer_finish(x, ASC_ETIMEOUT,
+                        x->got_byte ? "upstream total timeout" : "upstream connect timeout");
         } else {
             xfer_finish(x, ASC_EUPSTREAM, curl_easy_strerror(rc));
         }

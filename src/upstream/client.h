@@ -38,16 +38,16 @@ typedef struct {
 
 typedef struct {
     const char *url;
-    const char *method;             /* "POST" (default when body) or "GET" */
-    const char *body;               /* borrowed until on_done/cancel */
+    const char *method; /* "POST" (default when body) or "GET" */
+    const char *body;   /* borrowed until on_done/cancel */
     size_t body_len;
-    struct curl_slist *headers;     /* borrowed until on_done/cancel */
+    struct curl_slist *headers; /* borrowed until on_done/cancel */
     uint64_t connect_timeout_ms;
     uint64_t first_byte_timeout_ms;
     uint64_t idle_timeout_ms;
     uint64_t total_timeout_ms;
-    const char *ca_file;            /* NULL = system CAs */
-    const char *proxy;              /* NULL = no proxy (environment ignored) */
+    const char *ca_file; /* NULL = system CAs */
+    const char *proxy;   /* NULL = no proxy (environment ignored) */
 } asc_upstream_req_t;
 
 /* Create the client for `loop`. Call curl_global_init() once before. */

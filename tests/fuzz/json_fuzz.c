@@ -20,12 +20,12 @@
 
 #include "json/json.h"
 
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            fprintf(stderr, "json_fuzz: check failed at line %d: %s\n", __LINE__, #c); \
-            abort();                                                                    \
-        }                                                                               \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "json_fuzz: check failed at line %d: %s\n", __LINE__, #c);             \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define PARSE_POOL_LIMIT (64 * 1024)
@@ -184,15 +184,9 @@ static int compare(const asc_json_t *j, int i, const cJSON *c, asc_pool_t *pool)
         else
             CHECK(isinf(c->valuedouble));
         return i + 1;
-    case ASC_JSON_TRUE:
-        CHECK(cJSON_IsTrue(c));
-        return i + 1;
-    case ASC_JSON_FALSE:
-        CHECK(cJSON_IsFalse(c));
-        return i + 1;
-    case ASC_JSON_NULL:
-        CHECK(cJSON_IsNull(c));
-        return i + 1;
+    case ASC_JSON_TRUE: CHECK(cJSON_IsTrue(c)); return i + 1;
+    case ASC_JSON_FALSE: CHECK(cJSON_IsFalse(c)); return i + 1;
+    case ASC_JSON_NULL: CHECK(cJSON_IsNull(c)); return i + 1;
     }
     CHECK(0);
     return i + 1;
@@ -370,8 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(k.ntok == j.ntok);
         if (depth >= 2) {
             lim.max_depth = depth - 1;
-            CHECK(asc_json_parse(scratch, text, size, &lim, &k, err, sizeof err) ==
-                  ASC_EINVAL);
+            CHECK(asc_json_parse(scratch, text, size, &lim, &k, err, sizeof err) == ASC_EINVAL);
             CHECK(strstr(err, "nesting deeper than") != NULL);
         }
         lim.max_depth = MAX_DEPTH;

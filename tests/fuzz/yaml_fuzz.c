@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a failure must always say why */
     }
 
-    if (asc_config_load_text((const char *)data, size, "fuzz.yaml", &c, err, sizeof err) == ASC_OK) {
+    if (asc_config_load_text((const char *)data, size, "fuzz.yaml", &c, err, sizeof err) ==
+        ASC_OK) {
         if (c == NULL)
             abort();
         for (size_t i = 0; i < c->nkeys; i++)

@@ -76,8 +76,13 @@ static void check_default(const char *expect_base_url)
     assert_string_equal(c->providers[1].base_url, expect_base_url);
     assert_string_equal(c->providers[1].api_key_ref, "env:OPENAI_API_KEY");
     assert_int_equal(c->providers[1].optional, 1);
-    const char *names[] = {
-        "mock-fast", "mock-slow", "mock-embed", "gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "text-embedding-3-small"};
+    const char *names[] = {"mock-fast",
+                           "mock-slow",
+                           "mock-embed",
+                           "gpt-4o-mini",
+                           "gpt-4o",
+                           "gpt-4.1-mini",
+                           "text-embedding-3-small"};
     assert_int_equal(c->nmodels, 7);
     for (size_t i = 0; i < 7; i++)
         assert_string_equal(c->models[i].name, names[i]);
@@ -112,7 +117,8 @@ static void test_default_config_valid(void **state)
     setenv("OPENAI_BASE_URL", "ftp://example.com", 1);
     bad("providers:\n  - name: x\n    kind: openai\n    base_url: ${OPENAI_BASE_URL}\n",
         "providers[0].base_url: must start with http:// or https://");
-    bad_prefix(asc_config_default_yaml, "providers[1].base_url: must start with http:// or https://");
+    bad_prefix(asc_config_default_yaml,
+               "providers[1].base_url: must start with http:// or https://");
     unsetenv("OPENAI_BASE_URL");
     unsetenv("OPENAI_API_KEY");
 }
@@ -147,8 +153,10 @@ static void test_empty_and_minimal(void **state)
     c = load("providers:\nmodels:\nkeys:\n");
     assert_int_equal(c->nproviders, 0);
     asc_config_free(c);
-    bad("", "(root): the config must be a mapping with the sections server, providers, models, keys");
-    bad("- a\n", "(root): the config must be a mapping with the sections server, providers, models, keys");
+    bad("",
+        "(root): the config must be a mapping with the sections server, providers, models, keys");
+    bad("- a\n",
+        "(root): the config must be a mapping with the sections server, providers, models, keys");
 }
 
 static void test_unknown_keys(void **state)
@@ -157,11 +165,14 @@ static void test_unknown_keys(void **state)
     bad("routes: []\n", "routes: unknown key (expected one of: server, providers, models, keys)");
     bad("model: {}\n", "model: unknown key (did you mean \"models\"?)");
     bad("server:\n  listn: 1.2.3.4:80\n", "server.listn: unknown key (did you mean \"listen\"?)");
-    bad(P_MOCK "    bas_url: http://x\n", "providers[0].bas_url: unknown key (did you mean \"base_url\"?)");
-    bad(P_MOCK "    colour: blue\n",
-        "providers[0].colour: unknown key (expected one of: name, kind, base_url, api_key, optional, ca_file, "
-        "proxy, region, connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, total_timeout_ms)");
-    bad(P_MOCK "models:\n  m: {provider: mock, modle: x}\n", "models.m.modle: unknown key (did you mean \"model\"?)");
+    bad(P_MOCK "    bas_url: http://x\n",
+        "providers[0].bas_url: unknown key (did you mean \"base_url\"?)");
+    bad(P_MOCK "    colour: blue\n", "providers[0].colour: unknown key (expected one of: name, "
+                                     "kind, base_url, api_key, optional, ca_file, "
+                                     "proxy, region, connect_timeout_ms, first_byte_timeout_ms, "
+                                     "idle_timeout_ms, total_timeout_ms)");
+    bad(P_MOCK "models:\n  m: {provider: mock, modle: x}\n",
+        "models.m.modle: unknown key (did you mean \"model\"?)");
     bad("keys:\n  - name: k\n    key: env:K\n    allow: [a]\n",
         "keys[0].allow: unknown key (expected one of: name, key, generate, models)");
 }
@@ -192,10 +203,12 @@ static void test_server_defaults_and_values(void **state)
     assert_null(c->server.data_dir);
     asc_config_free(c);
 
-    c = load("server:\n  listen: \"[::1]:0\"\n  workers: 4\n  max_connections: 12\n  max_body_bytes: 2048\n"
-             "  max_header_bytes: 4096\n  max_headers: 7\n  header_timeout_ms: 1\n  body_timeout_ms: 2\n"
-             "  idle_timeout_ms: 3\n  shutdown_timeout_ms: 86400000\n  access_log: /var/log/asc.log\n"
-             "  data_dir: /var/lib/asc\n");
+    c = load(
+        "server:\n  listen: \"[::1]:0\"\n  workers: 4\n  max_connections: 12\n  max_body_bytes: "
+        "2048\n"
+        "  max_header_bytes: 4096\n  max_headers: 7\n  header_timeout_ms: 1\n  body_timeout_ms: 2\n"
+        "  idle_timeout_ms: 3\n  shutdown_timeout_ms: 86400000\n  access_log: /var/log/asc.log\n"
+        "  data_dir: /var/lib/asc\n");
     assert_string_equal(c->server.listen, "[::1]:0");
     assert_int_equal(c->server.workers, 4);
     assert_int_equal(c->server.max_connections, 12);
@@ -214,10 +227,12 @@ static void test_server_defaults_and_values(void **state)
 static void test_server_listen(void **state)
 {
     (void)state;
-    const char *good[] = {"127.0.0.1:8080", "0.0.0.0:0", "localhost:65535", "[::]:443", "[::1]:8080", "[fe80::1:2]:1"};
-    const char *badv[] = {"127.0.0.1",  "127.0.0.1:65536", "example.com:80",  "::1:8080", "[::1]8080",
-                          "[::1]:",     ":8080",           "127.0.0.1:-1",    "1.2.3:80", "127.0.0.1:80x",
-                          "[zz::1]:80", "localhost:",      "127.0.0.1:123456"};
+    const char *good[] = {"127.0.0.1:8080", "0.0.0.0:0",  "localhost:65535",
+                          "[::]:443",       "[::1]:8080", "[fe80::1:2]:1"};
+    const char *badv[] = {
+        "127.0.0.1",  "127.0.0.1:65536", "example.com:80",  "::1:8080", "[::1]8080",
+        "[::1]:",     ":8080",           "127.0.0.1:-1",    "1.2.3:80", "127.0.0.1:80x",
+        "[zz::1]:80", "localhost:",      "127.0.0.1:123456"};
     char y[256];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         snprintf(y, sizeof y, "server:\n  listen: \"%s\"\n", good[i]);
@@ -227,7 +242,8 @@ static void test_server_listen(void **state)
     }
     for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++) {
         snprintf(y, sizeof y, "server:\n  listen: \"%s\"\n", badv[i]);
-        bad(y, "server.listen: must be host:port with an IPv4 address, [IPv6 address] or localhost, and a port "
+        bad(y, "server.listen: must be host:port with an IPv4 address, [IPv6 address] or "
+               "localhost, and a port "
                "0-65535");
     }
     bad("server:\n  listen: 8080\n", "server.listen: must be a string (quote the value)");
@@ -236,18 +252,27 @@ static void test_server_listen(void **state)
 static void test_server_ranges(void **state)
 {
     (void)state;
-    bad("server:\n  max_body_bytes: 1023\n", "server.max_body_bytes: must be an integer between 1024 and 1073741824");
+    bad("server:\n  max_body_bytes: 1023\n",
+        "server.max_body_bytes: must be an integer between 1024 and 1073741824");
     bad("server:\n  max_body_bytes: 1073741825\n",
         "server.max_body_bytes: must be an integer between 1024 and 1073741824");
-    bad("server:\n  max_body_bytes: 2048.5\n", "server.max_body_bytes: must be an integer between 1024 and 1073741824");
-    bad("server:\n  max_body_bytes: big\n", "server.max_body_bytes: must be an integer between 1024 and 1073741824");
-    bad("server:\n  max_body_bytes: true\n", "server.max_body_bytes: must be an integer between 1024 and 1073741824");
+    bad("server:\n  max_body_bytes: 2048.5\n",
+        "server.max_body_bytes: must be an integer between 1024 and 1073741824");
+    bad("server:\n  max_body_bytes: big\n",
+        "server.max_body_bytes: must be an integer between 1024 and 1073741824");
+    bad("server:\n  max_body_bytes: true\n",
+        "server.max_body_bytes: must be an integer between 1024 and 1073741824");
     bad("server:\n  workers: -1\n", "server.workers: must be an integer between 0 and 1024");
-    bad("server:\n  max_connections: 0\n", "server.max_connections: must be an integer between 1 and 1000000");
-    bad("server:\n  max_headers: 0\n", "server.max_headers: must be an integer between 1 and 10000");
-    bad("server:\n  max_header_bytes: 100\n", "server.max_header_bytes: must be an integer between 1024 and 1048576");
-    bad("server:\n  header_timeout_ms: 0\n", "server.header_timeout_ms: must be an integer between 1 and 86400000");
-    bad("server:\n  idle_timeout_ms: 86400001\n", "server.idle_timeout_ms: must be an integer between 1 and 86400000");
+    bad("server:\n  max_connections: 0\n",
+        "server.max_connections: must be an integer between 1 and 1000000");
+    bad("server:\n  max_headers: 0\n",
+        "server.max_headers: must be an integer between 1 and 10000");
+    bad("server:\n  max_header_bytes: 100\n",
+        "server.max_header_bytes: must be an integer between 1024 and 1048576");
+    bad("server:\n  header_timeout_ms: 0\n",
+        "server.header_timeout_ms: must be an integer between 1 and 86400000");
+    bad("server:\n  idle_timeout_ms: 86400001\n",
+        "server.idle_timeout_ms: must be an integer between 1 and 86400000");
     bad("server:\n  access_log: \"\"\n", "server.access_log: must not be empty");
     bad("server: [1]\n", "server: must be a mapping");
 }
@@ -257,15 +282,16 @@ static void test_server_ranges(void **state)
 static void test_provider_fields(void **state)
 {
     (void)state;
-    asc_config_t *c = load("providers:\n"
-                           "  - name: local-vllm_2\n    kind: openai-compatible\n"
-                           "    base_url: http://10.0.0.5:8000/v1///\n    api_key: file:/run/secrets/vllm\n"
-                           "    ca_file: /etc/ssl/private-ca.pem\n    proxy: http://proxy:3128\n"
-                           "    region: eu-west-1\n    connect_timeout_ms: 1\n    first_byte_timeout_ms: 2\n"
-                           "    idle_timeout_ms: 3\n    total_timeout_ms: 4\n"
-                           "  - name: ant\n    kind: anthropic\n    api_key: env:ANTHROPIC_API_KEY\n"
-                           "  - name: mis\n    kind: mistral\n"
-                           "  - name: oai\n    kind: openai\n    base_url: https://[2001:db8::1]:8443\n");
+    asc_config_t *c =
+        load("providers:\n"
+             "  - name: local-vllm_2\n    kind: openai-compatible\n"
+             "    base_url: http://10.0.0.5:8000/v1///\n    api_key: file:/run/secrets/vllm\n"
+             "    ca_file: /etc/ssl/private-ca.pem\n    proxy: http://proxy:3128\n"
+             "    region: eu-west-1\n    connect_timeout_ms: 1\n    first_byte_timeout_ms: 2\n"
+             "    idle_timeout_ms: 3\n    total_timeout_ms: 4\n"
+             "  - name: ant\n    kind: anthropic\n    api_key: env:ANTHROPIC_API_KEY\n"
+             "  - name: mis\n    kind: mistral\n"
+             "  - name: oai\n    kind: openai\n    base_url: https://[2001:db8::1]:8443\n");
     assert_int_equal(c->nproviders, 4);
     asc_config_provider_t *p = &c->providers[0];
     assert_string_equal(p->name, "local-vllm_2");
@@ -300,20 +326,26 @@ static void test_provider_name_and_kind(void **state)
     bad("providers:\n  - kind: mock\n", "providers[0].name: required");
     bad("providers:\n  - name: x\n", "providers[0].kind: required");
     bad("providers:\n  - name: OpenAI\n    kind: mock\n",
-        "providers[0].name: invalid provider name \"OpenAI\" (1-63 characters of a-z, 0-9, '_' and '-', "
+        "providers[0].name: invalid provider name \"OpenAI\" (1-63 characters of a-z, 0-9, '_' and "
+        "'-', "
         "starting with a letter or digit)");
-    bad_prefix("providers:\n  - name: -x\n    kind: mock\n", "providers[0].name: invalid provider name \"-x\"");
-    bad_prefix("providers:\n  - name: a/b\n    kind: mock\n", "providers[0].name: invalid provider name");
+    bad_prefix("providers:\n  - name: -x\n    kind: mock\n",
+               "providers[0].name: invalid provider name \"-x\"");
+    bad_prefix("providers:\n  - name: a/b\n    kind: mock\n",
+               "providers[0].name: invalid provider name");
     /* 64 characters: one too many */
     bad_prefix("providers:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n    kind: mock\n",
                "providers[0].name: invalid provider name");
-    asc_config_t *c = load("providers:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-                           "    kind: mock\n  - name: '0'\n    kind: mock\n");
+    asc_config_t *c = load(
+        "providers:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+        "    kind: mock\n  - name: '0'\n    kind: mock\n");
     asc_config_free(c);
-    bad("providers:\n  - name: 7\n    kind: mock\n", "providers[0].name: must be a string (quote the value)");
+    bad("providers:\n  - name: 7\n    kind: mock\n",
+        "providers[0].name: must be a string (quote the value)");
     bad(P_MOCK "  - name: b\n    kind: azure\n",
-        "providers[1].kind: unknown kind \"azure\" (expected one of: openai, openai-compatible, anthropic, mistral, "
+        "providers[1].kind: unknown kind \"azure\" (expected one of: openai, openai-compatible, "
+        "anthropic, mistral, "
         "mock)");
     bad(P_MOCK "  - name: b\n    kind: mock\n  - name: mock\n    kind: mock\n",
         "providers[2].name: duplicate provider name \"mock\" (also providers[0])");
@@ -345,7 +377,8 @@ static void test_provider_base_url(void **state)
     };
     char y[512], w[512];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(y, sizeof y, "providers:\n  - name: p\n    kind: openai\n    base_url: \"%s\"\n", cases[i].url);
+        snprintf(y, sizeof y, "providers:\n  - name: p\n    kind: openai\n    base_url: \"%s\"\n",
+                 cases[i].url);
         snprintf(w, sizeof w, "providers[0].base_url: %s", cases[i].want);
         bad(y, w);
     }
@@ -359,7 +392,8 @@ static void test_provider_base_url(void **state)
         {"http://[::1]:8080/v1", "http://[::1]:8080/v1"},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        snprintf(y, sizeof y, "providers:\n  - name: p\n    kind: openai-compatible\n    base_url: \"%s\"\n",
+        snprintf(y, sizeof y,
+                 "providers:\n  - name: p\n    kind: openai-compatible\n    base_url: \"%s\"\n",
                  good[i].url);
         asc_config_t *c = load(y);
         assert_string_equal(c->providers[0].base_url, good[i].norm);
@@ -368,7 +402,8 @@ static void test_provider_base_url(void **state)
     bad("providers:\n  - name: p\n    kind: openai-compatible\n",
         "providers[0].base_url: required for kind \"openai-compatible\"");
     /* a mock may point at an external asc-mock */
-    asc_config_t *c = load("providers:\n  - name: m\n    kind: mock\n    base_url: http://127.0.0.1:9000/\n");
+    asc_config_t *c =
+        load("providers:\n  - name: m\n    kind: mock\n    base_url: http://127.0.0.1:9000/\n");
     assert_string_equal(c->providers[0].base_url, "http://127.0.0.1:9000");
     asc_config_free(c);
 }
@@ -379,7 +414,8 @@ static void test_provider_api_key(void **state)
     const char *secret = "sk-proj-SECRETSECRETSECRET1234";
     char y[512];
     snprintf(y, sizeof y, "providers:\n  - name: p\n    kind: openai\n    api_key: %s\n", secret);
-    bad(y, "providers[0].api_key: plaintext keys are not allowed in config; use env:VAR or file:/path");
+    bad(y, "providers[0].api_key: plaintext keys are not allowed in config; use env:VAR or "
+           "file:/path");
     assert_null(strstr(err, "SECRET"));
     bad("providers:\n  - name: p\n    kind: openai\n    api_key: env:1BAD\n",
         "providers[0].api_key: env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
@@ -397,7 +433,8 @@ static void test_provider_api_key(void **state)
         "providers[0].optional: only allowed with an env: api_key");
     bad("providers:\n  - name: p\n    kind: openai\n    api_key: env:K\n    optional: yes\n",
         "providers[0].optional: must be true or false");
-    asc_config_t *c = load("providers:\n  - name: p\n    kind: openai\n    api_key: env:K_2\n    optional: false\n");
+    asc_config_t *c = load(
+        "providers:\n  - name: p\n    kind: openai\n    api_key: env:K_2\n    optional: false\n");
     assert_string_equal(c->providers[0].api_key_ref, "env:K_2");
     assert_int_equal(c->providers[0].optional, 0);
     asc_config_free(c);
@@ -405,7 +442,8 @@ static void test_provider_api_key(void **state)
         "providers[0].total_timeout_ms: must be an integer between 1 and 86400000");
     bad("providers:\n  - name: p\n    kind: openai\n    connect_timeout_ms: 86400001\n",
         "providers[0].connect_timeout_ms: must be an integer between 1 and 86400000");
-    bad("providers:\n  - name: p\n    kind: openai\n    region: \"\"\n", "providers[0].region: must not be empty");
+    bad("providers:\n  - name: p\n    kind: openai\n    region: \"\"\n",
+        "providers[0].region: must not be empty");
 }
 
 /* ---- models ---- */
@@ -413,8 +451,9 @@ static void test_provider_api_key(void **state)
 static void test_models(void **state)
 {
     (void)state;
-    asc_config_t *c = load(P_MOCK "models:\n  a: {provider: mock}\n  \"weird:name@v1\": {provider: mock, model: "
-                                  "org/up-stream, type: chat}\n  e: {provider: mock, type: embedding}\n");
+    asc_config_t *c =
+        load(P_MOCK "models:\n  a: {provider: mock}\n  \"weird:name@v1\": {provider: mock, model: "
+                    "org/up-stream, type: chat}\n  e: {provider: mock, type: embedding}\n");
     assert_int_equal(c->nmodels, 3);
     assert_string_equal(c->models[0].name, "a");
     assert_string_equal(c->models[0].model, "a");
@@ -428,23 +467,29 @@ static void test_models(void **state)
 
     bad("providers:\n  - name: openai\n    kind: openai\nmodels:\n  gpt-4o: {provider: opnai}\n",
         "models.gpt-4o.provider: unknown provider \"opnai\" (did you mean \"openai\"?)");
-    bad(P_MOCK "models:\n  gpt-4o: {provider: zzzzzzzz}\n", "models.gpt-4o.provider: unknown provider \"zzzzzzzz\"");
-    bad("models:\n  gpt-4o: {provider: openai}\n", "models.gpt-4o.provider: unknown provider \"openai\"");
+    bad(P_MOCK "models:\n  gpt-4o: {provider: zzzzzzzz}\n",
+        "models.gpt-4o.provider: unknown provider \"zzzzzzzz\"");
+    bad("models:\n  gpt-4o: {provider: openai}\n",
+        "models.gpt-4o.provider: unknown provider \"openai\"");
     bad(P_MOCK "models:\n  gpt-4o: {model: x}\n", "models.gpt-4o.provider: required");
     bad(P_MOCK "models:\n  gpt-4o:\n", "models.gpt-4o: must be a mapping with at least provider");
     bad(P_MOCK "models:\n  mock/a: {provider: mock}\n",
         "models.mock/a: invalid model name: '/' is reserved for <provider>/<model> addressing");
     bad(P_MOCK "models:\n  \"a b\": {provider: mock}\n",
-        "models.\"a b\": invalid model name: must be 1-256 printable ASCII characters without spaces");
+        "models.\"a b\": invalid model name: must be 1-256 printable ASCII characters without "
+        "spaces");
     bad(P_MOCK "models:\n  \"\": {provider: mock}\n",
         "models.\"\": invalid model name: must be 1-256 printable ASCII characters without spaces");
     bad(P_MOCK "models:\n  \"caf\xc3\xa9\": {provider: mock}\n",
-        "models.\"caf\\xc3\\xa9\": invalid model name: must be 1-256 printable ASCII characters without spaces");
+        "models.\"caf\\xc3\\xa9\": invalid model name: must be 1-256 printable ASCII characters "
+        "without spaces");
     bad(P_MOCK "models:\n  a: {provider: mock, type: image}\n",
         "models.a.type: unknown type \"image\" (expected chat or embedding)");
-    bad(P_MOCK "models:\n  a: {provider: mock, model: \"\"}\n", "models.a.model: must not be empty");
+    bad(P_MOCK "models:\n  a: {provider: mock, model: \"\"}\n",
+        "models.a.model: must not be empty");
     bad(P_MOCK "models:\n  - a: {provider: mock}\n",
-        "models: must be a mapping of public model name to {provider, model, type}, not a sequence");
+        "models: must be a mapping of public model name to {provider, model, type}, not a "
+        "sequence");
     /* 256 characters is the longest name */
     char y[1024], name[258];
     memset(name, 'n', 257);
@@ -485,7 +530,8 @@ static void test_keys(void **state)
     assert_null(strstr(err, "abcdef123456"));
     bad("keys:\n  - name: k\n    key: sha256:" HASH "0\n",
         "keys[0].key: sha256: must be followed by 64 lowercase hex digits");
-    bad("keys:\n  - name: k\n    key: sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n",
+    bad("keys:\n  - name: k\n    key: "
+        "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n",
         "keys[0].key: sha256: must be followed by 64 lowercase hex digits");
     bad("keys:\n  - name: k\n    key: env:A-B\n",
         "keys[0].key: env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
@@ -494,13 +540,17 @@ static void test_keys(void **state)
     bad("keys:\n  - name: k\n    key: sha256:" HASH "\n    generate: true\n",
         "keys[0].generate: only allowed with an env: key");
     bad("keys:\n  - name: \"a b\"\n    key: env:K\n",
-        "keys[0].name: invalid key name \"a b\" (1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-')");
-    bad("keys:\n  - name: a\n    key: env:K\n  - name: b\n    key: env:K\n  - name: a\n    key: env:L\n",
+        "keys[0].name: invalid key name \"a b\" (1-64 characters of A-Z, a-z, 0-9, '_', '.' and "
+        "'-')");
+    bad("keys:\n  - name: a\n    key: env:K\n  - name: b\n    key: env:K\n  - name: a\n    key: "
+        "env:L\n",
         "keys[2].name: duplicate key name \"a\" (also keys[0])");
     bad("keys:\n  - name: a\n    key: env:K\n    models: \"*\"\n",
         "keys[0].models: must be a sequence of model name patterns");
-    bad("keys:\n  - name: a\n    key: env:K\n    models: [x, \"\"]\n", "keys[0].models[1]: must be a non-empty string");
-    bad("keys:\n  - name: a\n    key: env:K\n    models: [x, 5]\n", "keys[0].models[1]: must be a non-empty string");
+    bad("keys:\n  - name: a\n    key: env:K\n    models: [x, \"\"]\n",
+        "keys[0].models[1]: must be a non-empty string");
+    bad("keys:\n  - name: a\n    key: env:K\n    models: [x, 5]\n",
+        "keys[0].models[1]: must be a non-empty string");
     bad("keys:\n  - name: a\n    key: env:K\n    models: [\"a b\"]\n",
         "keys[0].models[0]: must be at most 512 printable characters without spaces");
     bad("keys: {a: 1}\n", "keys: must be a sequence of mappings (- name: ...)");
@@ -515,12 +565,13 @@ static void test_env_expansion(void **state)
     setenv("ASC_T_HOST", "10.1.2.3", 1);
     setenv("ASC_T_EMPTY", "", 1);
     unsetenv("ASC_T_UNSET");
-    asc_config_t *c = load("server:\n  listen: ${ASC_T_HOST}:${ASC_T_UNSET:-8081}\n"
-                           "  access_log: \"/logs/$$HOME/a$b/${ASC_T_EMPTY:-def}/${ASC_T_EMPTY}x$\"\n"
-                           "  data_dir: \"${ASC_T_HOST:-unused}\"\n"
-                           "  max_body_bytes: ${ASC_T_UNSET:-4096}\n"
-                           "providers:\n  - name: p\n    kind: openai\n    api_key: env:ASC_T_UNSET\n"
-                           "    optional: ${ASC_T_UNSET:-true}\n");
+    asc_config_t *c =
+        load("server:\n  listen: ${ASC_T_HOST}:${ASC_T_UNSET:-8081}\n"
+             "  access_log: \"/logs/$$HOME/a$b/${ASC_T_EMPTY:-def}/${ASC_T_EMPTY}x$\"\n"
+             "  data_dir: \"${ASC_T_HOST:-unused}\"\n"
+             "  max_body_bytes: ${ASC_T_UNSET:-4096}\n"
+             "providers:\n  - name: p\n    kind: openai\n    api_key: env:ASC_T_UNSET\n"
+             "    optional: ${ASC_T_UNSET:-true}\n");
     assert_string_equal(c->server.listen, "10.1.2.3:8081");
     assert_string_equal(c->server.access_log, "/logs/$HOME/a$b/def/x$");
     assert_string_equal(c->server.data_dir, "10.1.2.3");
@@ -531,9 +582,11 @@ static void test_env_expansion(void **state)
     asc_config_free(c);
 
     bad("providers:\n  - name: p\n    kind: openai\n    base_url: ${ASC_T_UNSET}\n",
-        "providers[0].base_url: environment variable ASC_T_UNSET is not set (use ${ASC_T_UNSET:-default} for a "
+        "providers[0].base_url: environment variable ASC_T_UNSET is not set (use "
+        "${ASC_T_UNSET:-default} for a "
         "fallback)");
-    bad("server:\n  listen: \"${ASC_T_HOST\"\n", "server.listen: unterminated ${ in \"${ASC_T_HOST\"");
+    bad("server:\n  listen: \"${ASC_T_HOST\"\n",
+        "server.listen: unterminated ${ in \"${ASC_T_HOST\"");
     bad("server:\n  listen: \"${1X}\"\n",
         "server.listen: invalid variable name in \"${1X}\" (expected [A-Za-z_][A-Za-z0-9_]*)");
     bad("server:\n  listen: \"${}\"\n",
@@ -544,7 +597,8 @@ static void test_env_expansion(void **state)
         "server.listen: invalid variable name in \"${A-b}\" (expected [A-Za-z_][A-Za-z0-9_]*)");
     /* an unset variable inside a models list is named by its path */
     bad("keys:\n  - name: a\n    key: env:K\n    models: [x, \"${ASC_T_UNSET}\"]\n",
-        "keys[0].models[1]: environment variable ASC_T_UNSET is not set (use ${ASC_T_UNSET:-default} for a fallback)");
+        "keys[0].models[1]: environment variable ASC_T_UNSET is not set (use "
+        "${ASC_T_UNSET:-default} for a fallback)");
     unsetenv("ASC_T_HOST");
     unsetenv("ASC_T_EMPTY");
 }
@@ -554,22 +608,26 @@ static void test_env_expansion_tree(void **state)
     (void)state;
     setenv("ASC_T_V", "val", 1);
     unsetenv("ASC_T_UNSET");
-    cJSON *r = cJSON_Parse("{\"${ASC_T_V}\": \"${ASC_T_V}\", \"n\": 5, \"a\": [\"x\", {\"b\": \"$${ASC_T_V}\"}]}");
+    cJSON *r = cJSON_Parse(
+        "{\"${ASC_T_V}\": \"${ASC_T_V}\", \"n\": 5, \"a\": [\"x\", {\"b\": \"$${ASC_T_V}\"}]}");
     assert_non_null(r);
     assert_int_equal(asc_config_expand_env(r, err, sizeof err), ASC_OK);
     /* keys are never expanded, values are */
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "${ASC_T_V}");
     assert_non_null(k);
     assert_string_equal(k->valuestring, "val");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "a"), 1), "b");
+    const cJSON *b =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "a"), 1), "b");
     assert_string_equal(b->valuestring, "${ASC_T_V}");
     assert_true(cJSON_GetObjectItem(r, "n")->valuedouble == 5);
     cJSON_Delete(r);
 
     r = cJSON_Parse("{\"a\": [\"x\", {\"b c\": \"${ASC_T_UNSET}\"}]}");
     assert_int_equal(asc_config_expand_env(r, err, sizeof err), ASC_EINVAL);
-    assert_string_equal(err, "a[1].\"b c\": environment variable ASC_T_UNSET is not set (use ${ASC_T_UNSET:-default} "
-                             "for a fallback)");
+    assert_string_equal(
+        err,
+        "a[1].\"b c\": environment variable ASC_T_UNSET is not set (use ${ASC_T_UNSET:-default} "
+        "for a fallback)");
     cJSON_Delete(r);
 
     /* nesting from JSON is bounded */
@@ -607,7 +665,8 @@ static void test_from_json(void **state)
     assert_string_equal(err, "providers[0].kind: duplicate key");
     cJSON_Delete(r);
     r = cJSON_Parse("{\"providers\":[{\"name\":\"m\",\"kind\":\"mock\"}],"
-                    "\"models\":{\"x\":{\"provider\":\"m\"},\"y\":{\"provider\":\"m\"},\"x\":{\"provider\":\"m\"}}}");
+                    "\"models\":{\"x\":{\"provider\":\"m\"},\"y\":{\"provider\":\"m\"},\"x\":{"
+                    "\"provider\":\"m\"}}}");
     assert_int_equal(asc_config_from_json(r, &c, err, sizeof err), ASC_EINVAL);
     assert_string_equal(err, "models.x: duplicate model name");
     cJSON_Delete(r);
@@ -702,7 +761,8 @@ static void test_error_prefix_null_source(void **state)
     asc_config_t *c = NULL;
     const char *y = "bogus: 1\n";
     assert_int_equal(asc_config_load_text(y, strlen(y), NULL, &c, err, sizeof err), ASC_EINVAL);
-    assert_string_equal(err, "bogus: unknown key (expected one of: server, providers, models, keys)");
+    assert_string_equal(err,
+                        "bogus: unknown key (expected one of: server, providers, models, keys)");
 }
 
 int main(void)

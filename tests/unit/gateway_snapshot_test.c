@@ -52,7 +52,8 @@ static void test_keys_and_routes(void **state)
     snprintf(yaml, sizeof yaml,
              "providers:\n"
              "  - {name: up, kind: openai-compatible, base_url: 'http://127.0.0.1:1/v1'}\n"
-             "  - {name: off, kind: openai, base_url: 'http://127.0.0.1:2/v1', api_key: env:UNIT_MISSING, optional: true}\n"
+             "  - {name: off, kind: openai, base_url: 'http://127.0.0.1:2/v1', api_key: "
+             "env:UNIT_MISSING, optional: true}\n"
              "models:\n"
              "  m1: {provider: up, model: real-1}\n"
              "  e1: {provider: up, model: emb, type: embedding}\n"
@@ -115,8 +116,9 @@ static void test_dev_key_once(void **state)
     char dir[] = "/tmp/asc-unit-XXXXXX";
     assert_non_null(mkdtemp(dir));
     unsetenv("UNIT_DEV");
-    const char *yaml = "providers:\n  - {name: up, kind: openai-compatible, base_url: 'http://127.0.0.1:1/v1'}\n"
-                       "keys:\n  - {name: dev, key: env:UNIT_DEV, generate: true}\n";
+    const char *yaml =
+        "providers:\n  - {name: up, kind: openai-compatible, base_url: 'http://127.0.0.1:1/v1'}\n"
+        "keys:\n  - {name: dev, key: env:UNIT_DEV, generate: true}\n";
     asc_snapshot_ctx_t ctx = {0};
     ctx.data_dir = dir;
     asc_snapshot_t *s = build(yaml, &ctx);

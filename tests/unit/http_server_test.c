@@ -149,7 +149,8 @@ static void test_keepalive_and_pipelining(void **state)
                        "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthree";
     send_all(fd, reqs, strlen(reqs));
     char *out = read_until(fd, "HTTP/1.1 200", 3, NULL);
-    char *a = strstr(out, "POST /a one"), *b = strstr(out, "GET /b "), *c = strstr(out, "POST /c three");
+    char *a = strstr(out, "POST /a one"), *b = strstr(out, "GET /b "),
+         *c = strstr(out, "POST /c three");
     assert_non_null(a);
     assert_non_null(b);
     assert_non_null(c);

@@ -107,11 +107,29 @@ static void check_tok(const asc_json_t *j, int i, asc_json_type_t type, int star
 static void test_valid_documents(void **state)
 {
     static const char *docs[] = {
-        "{}", "[]", " {} ", "\t\n\r[ ]\r\n\t", "{\"a\":1}", "[1,2,3]", "[[],{}]",
-        "{\"a\":[{\"b\":null}],\"c\":true,\"d\":false}", " { \"a\" : [ 1 , 2 ] , \"b\" : { } } ",
-        "\"x\"", "0", "-0", "1.5e+10", "true", "false", "null", "[\"\"]", "{\"\":1}",
-        "[\"\\u00e9\\ud83d\\ude00\"]", "[\"\x7f\"]", "[[[[[[[[[[1]]]]]]]]]]",
-        "{\"a\":{\"b\":{\"c\":{}}}}", "[true,false,null,0,\"s\",{},[]]",
+        "{}",
+        "[]",
+        " {} ",
+        "\t\n\r[ ]\r\n\t",
+        "{\"a\":1}",
+        "[1,2,3]",
+        "[[],{}]",
+        "{\"a\":[{\"b\":null}],\"c\":true,\"d\":false}",
+        " { \"a\" : [ 1 , 2 ] , \"b\" : { } } ",
+        "\"x\"",
+        "0",
+        "-0",
+        "1.5e+10",
+        "true",
+        "false",
+        "null",
+        "[\"\"]",
+        "{\"\":1}",
+        "[\"\\u00e9\\ud83d\\ude00\"]",
+        "[\"\x7f\"]",
+        "[[[[[[[[[[1]]]]]]]]]]",
+        "{\"a\":{\"b\":{\"c\":{}}}}",
+        "[true,false,null,0,\"s\",{},[]]",
     };
     (void)state;
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
@@ -197,12 +215,48 @@ static void test_empty_and_trailing(void **state)
 static void test_structure_errors(void **state)
 {
     static const char *docs[] = {
-        "[1,]", "{\"a\":1,}", "[,1]", "[1,,2]", "[1 2]", "{\"a\" 1}", "{\"a\",1}",
-        "{\"a\":1:2}", "{1:2}", "{true:1}", "{null:1}", "{{}:1}", "{[]:1}", "[1:2]",
-        "[1", "{\"a\":", "{\"a\"", "{", "[", "[}", "{]", "]", "}", ":", ",",
-        "{\"a\":1 \"b\":2}", "['a']", "{a:1}", "{\"a\":1,,\"b\":2}", "{,}", "[,]",
-        "{\"a\"::1}", "[\"a\":1]", "{\"a\":}", "[1,2", "{\"a\":[1,2}", "[{]}",
-        "{\"a\":1,\"b\"}", "(1)", "/*c*/1", "[1]//c", "#",
+        "[1,]",
+        "{\"a\":1,}",
+        "[,1]",
+        "[1,,2]",
+        "[1 2]",
+        "{\"a\" 1}",
+        "{\"a\",1}",
+        "{\"a\":1:2}",
+        "{1:2}",
+        "{true:1}",
+        "{null:1}",
+        "{{}:1}",
+        "{[]:1}",
+        "[1:2]",
+        "[1",
+        "{\"a\":",
+        "{\"a\"",
+        "{",
+        "[",
+        "[}",
+        "{]",
+        "]",
+        "}",
+        ":",
+        ",",
+        "{\"a\":1 \"b\":2}",
+        "['a']",
+        "{a:1}",
+        "{\"a\":1,,\"b\":2}",
+        "{,}",
+        "[,]",
+        "{\"a\"::1}",
+        "[\"a\":1]",
+        "{\"a\":}",
+        "[1,2",
+        "{\"a\":[1,2}",
+        "[{]}",
+        "{\"a\":1,\"b\"}",
+        "(1)",
+        "/*c*/1",
+        "[1]//c",
+        "#",
     };
     (void)state;
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
@@ -220,14 +274,20 @@ static void test_structure_errors(void **state)
 static void test_numbers(void **state)
 {
     static const char *good[] = {
-        "0", "-0", "1", "-1", "10", "1.5", "-1.5", "0.0", "0e0", "1e5", "1E5", "1e+5",
-        "1e-5", "1.5E-10", "-0.0e-0", "123456789012345678901234567890", "1e999",
-        "0.000000000000000000000000000000001",
+        "0",       "-0",
+        "1",       "-1",
+        "10",      "1.5",
+        "-1.5",    "0.0",
+        "0e0",     "1e5",
+        "1E5",     "1e+5",
+        "1e-5",    "1.5E-10",
+        "-0.0e-0", "123456789012345678901234567890",
+        "1e999",   "0.000000000000000000000000000000001",
     };
     static const char *badn[] = {
-        "01", "-01", "00", "-", "+1", "1.", ".5", "-.5", "1e", "1e+", "1E-", "0x10",
-        "1.2.3", "--1", "1e5e5", "1.e5", "NaN", "Infinity", "-Infinity", "inf", "1_000",
-        "- 1", "1.5f", "1e5.0", "0.", "-a", "2-1", "1+1", "\xd9\xa1",
+        "01",    "-01",  "00",    "-",     "+1",    "1.",   ".5",  "-.5",      "1e",        "1e+",
+        "1E-",   "0x10", "1.2.3", "--1",   "1e5e5", "1.e5", "NaN", "Infinity", "-Infinity", "inf",
+        "1_000", "- 1",  "1.5f",  "1e5.0", "0.",    "-a",   "2-1", "1+1",      "\xd9\xa1",
     };
     char buf[128];
     asc_json_t j;
@@ -257,8 +317,9 @@ static void test_numbers(void **state)
 static void test_literals(void **state)
 {
     static const char *docs[] = {
-        "tru", "truee", "True", "TRUE", "nul", "nulll", "falsey", "fals", "t", "n", "f",
-        "[true1]", "[nullx]", "[fals]", "[true_]", "{\"a\":nul}", "[true.]", "undefined",
+        "tru",     "truee",  "True",    "TRUE",        "nul",     "nulll",
+        "falsey",  "fals",   "t",       "n",           "f",       "[true1]",
+        "[nullx]", "[fals]", "[true_]", "{\"a\":nul}", "[true.]", "undefined",
     };
     (void)state;
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
@@ -272,16 +333,15 @@ static void test_literals(void **state)
 static void test_string_escapes(void **state)
 {
     static const char *badesc[] = {
-        "[\"\\x\"]", "[\"\\a\"]", "[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\U0041\"]",
-        "[\"\\'\"]", "[\"\\0\"]", "[\"\\u\"]", "[\"\\ \"]", "[\"\\\"]", "[\"\\u-123\"]",
-        "[\"\\u 123\"]", "[\"\\e\"]", "[\"\\v\"]",
+        "[\"\\x\"]",     "[\"\\a\"]",     "[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\U0041\"]",
+        "[\"\\'\"]",     "[\"\\0\"]",     "[\"\\u\"]",   "[\"\\ \"]",     "[\"\\\"]",
+        "[\"\\u-123\"]", "[\"\\u 123\"]", "[\"\\e\"]",   "[\"\\v\"]",
     };
     (void)state;
     ok("[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0041 \\uABCD \\uabcd \\uD83D\\uDE00\"]");
     ok("[\"\\ud800\"]"); /* lone surrogate escapes are read as U+FFFD */
     for (size_t i = 0; i < sizeof badesc / sizeof badesc[0]; i++)
-        bad(badesc[i],
-            strcmp(badesc[i], "[\"\\\"]") == 0 ? "unterminated" : "escape at offset 2");
+        bad(badesc[i], strcmp(badesc[i], "[\"\\\"]") == 0 ? "unterminated" : "escape at offset 2");
     bad("[\"ab\\x\"]", "invalid escape at offset 4");
     bad("[\"\\u12G4\"]", "invalid \\u escape at offset 2");
     bad("[\"abc", "unterminated string starting at offset 1");
@@ -322,38 +382,38 @@ static void test_utf8(void **state)
         const char *bytes;
         int ok;
     } cases[] = {
-        {"\xc3\xa9", 1},             /* é */
-        {"\xc2\x80", 1},             /* U+0080 */
-        {"\xdf\xbf", 1},             /* U+07FF */
-        {"\xe0\xa0\x80", 1},         /* U+0800 */
-        {"\xe2\x82\xac", 1},         /* € */
-        {"\xed\x9f\xbf", 1},         /* U+D7FF */
-        {"\xee\x80\x80", 1},         /* U+E000 */
-        {"\xef\xbf\xbf", 1},         /* U+FFFF */
-        {"\xf0\x90\x80\x80", 1},     /* U+10000 */
-        {"\xf0\x9f\x98\x80", 1},     /* 😀 */
-        {"\xf4\x8f\xbf\xbf", 1},     /* U+10FFFF */
-        {"\xc0\x80", 0},             /* overlong NUL */
-        {"\xc0\xaf", 0},             /* overlong '/' */
-        {"\xc1\xbf", 0},             /* overlong */
-        {"\xe0\x80\x80", 0},         /* overlong */
-        {"\xe0\x9f\xbf", 0},         /* overlong U+07FF */
-        {"\xf0\x80\x80\x80", 0},     /* overlong */
-        {"\xf0\x8f\xbf\xbf", 0},     /* overlong U+FFFF */
-        {"\xed\xa0\x80", 0},         /* surrogate U+D800 */
-        {"\xed\xbf\xbf", 0},         /* surrogate U+DFFF */
+        {"\xc3\xa9", 1},                 /* é */
+        {"\xc2\x80", 1},                 /* U+0080 */
+        {"\xdf\xbf", 1},                 /* U+07FF */
+        {"\xe0\xa0\x80", 1},             /* U+0800 */
+        {"\xe2\x82\xac", 1},             /* € */
+        {"\xed\x9f\xbf", 1},             /* U+D7FF */
+        {"\xee\x80\x80", 1},             /* U+E000 */
+        {"\xef\xbf\xbf", 1},             /* U+FFFF */
+        {"\xf0\x90\x80\x80", 1},         /* U+10000 */
+        {"\xf0\x9f\x98\x80", 1},         /* 😀 */
+        {"\xf4\x8f\xbf\xbf", 1},         /* U+10FFFF */
+        {"\xc0\x80", 0},                 /* overlong NUL */
+        {"\xc0\xaf", 0},                 /* overlong '/' */
+        {"\xc1\xbf", 0},                 /* overlong */
+        {"\xe0\x80\x80", 0},             /* overlong */
+        {"\xe0\x9f\xbf", 0},             /* overlong U+07FF */
+        {"\xf0\x80\x80\x80", 0},         /* overlong */
+        {"\xf0\x8f\xbf\xbf", 0},         /* overlong U+FFFF */
+        {"\xed\xa0\x80", 0},             /* surrogate U+D800 */
+        {"\xed\xbf\xbf", 0},             /* surrogate U+DFFF */
         {"\xed\xa0\xbd\xed\xb8\x80", 0}, /* CESU-8 pair */
-        {"\xf4\x90\x80\x80", 0},     /* U+110000 */
-        {"\xf5\x80\x80\x80", 0},     /* lead byte F5 */
-        {"\xf8\x88\x80\x80\x80", 0}, /* 5-byte form */
+        {"\xf4\x90\x80\x80", 0},         /* U+110000 */
+        {"\xf5\x80\x80\x80", 0},         /* lead byte F5 */
+        {"\xf8\x88\x80\x80\x80", 0},     /* 5-byte form */
         {"\xfe", 0},
         {"\xff", 0},
-        {"\x80", 0},                 /* lone continuation */
+        {"\x80", 0}, /* lone continuation */
         {"\xbf", 0},
-        {"\xc3", 0},                 /* truncated */
-        {"\xe2\x82", 0},             /* truncated */
-        {"\xf0\x9f\x98", 0},         /* truncated */
-        {"\xe2\x28\xa1", 0},         /* bad continuation */
+        {"\xc3", 0},         /* truncated */
+        {"\xe2\x82", 0},     /* truncated */
+        {"\xf0\x9f\x98", 0}, /* truncated */
+        {"\xe2\x28\xa1", 0}, /* bad continuation */
         {"\xc3\x28", 0},
         {"\xf0\x9f\x28\x80", 0},
         {"a\xc3\xa9\xc3", 0},
@@ -572,10 +632,16 @@ static void test_duplicate_keys(void **state)
         "[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"b\":3}]",
     };
     static const char *fine[] = {
-        "{\"a\":1,\"A\":2}", "{\"a\":1,\"a \":2}", "{\"a\":{\"a\":1}}",
-        "[{\"a\":1},{\"a\":2}]", "{\"a\":{\"b\":1},\"b\":2}", "{\"ab\":1,\"a\":2,\"b\":3}",
-        "{\"mod\\u0065l\":1,\"modem\":2}", "{\"a\":[{\"b\":1,\"c\":2}],\"b\":3,\"c\":4}",
-        "[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2}]", "{\"a/b\":1,\"a\\\\/b\":2}",
+        "{\"a\":1,\"A\":2}",
+        "{\"a\":1,\"a \":2}",
+        "{\"a\":{\"a\":1}}",
+        "[{\"a\":1},{\"a\":2}]",
+        "{\"a\":{\"b\":1},\"b\":2}",
+        "{\"ab\":1,\"a\":2,\"b\":3}",
+        "{\"mod\\u0065l\":1,\"modem\":2}",
+        "{\"a\":[{\"b\":1,\"c\":2}],\"b\":3,\"c\":4}",
+        "[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2}]",
+        "{\"a/b\":1,\"a\\\\/b\":2}",
         "{\"\\ud800\":1,\"x\":{\"\\ud800\":3}}",
     };
     (void)state;
@@ -615,8 +681,7 @@ static void test_duplicate_keys_large(void **state)
     n = big_object(buf, sizeof buf, 100, NULL, "k");
     ok_n(buf, n, &j);
     assert_int_equal(j.tok[0].size, 100);
-    assert_int_equal(asc_json_get_int(&j, asc_json_obj_get(&j, 0, "k73"), &(int64_t){0}),
-                     ASC_OK);
+    assert_int_equal(asc_json_get_int(&j, asc_json_obj_get(&j, 0, "k73"), &(int64_t){0}), ASC_OK);
 
     n = big_object(buf, sizeof buf, 100, "k50", "k");
     snprintf(msg, sizeof msg, "duplicate key \"k50\" at offset %zu",
@@ -778,7 +843,10 @@ static void test_str_dup(void **state)
         {"\"\\udbff\\udfff\"", "\xf4\x8f\xbf\xbf", 4},
         {"\"\\ud800\"", "\xef\xbf\xbd", 3},
         {"\"\\udc00\"", "\xef\xbf\xbd", 3},
-        {"\"\\ud800\\u0041\"", "\xef\xbf\xbd" "A", 4},
+        {"\"\\ud800\\u0041\"",
+         "\xef\xbf\xbd"
+         "A",
+         4},
         {"\"\\ud800\\ud800\"", "\xef\xbf\xbd\xef\xbf\xbd", 6},
         {"\"\\udc00\\ud800\"", "\xef\xbf\xbd\xef\xbf\xbd", 6},
         {"\"\\ud83dx\"", "\xef\xbf\xbdx", 4},
@@ -971,8 +1039,8 @@ static void test_splice(void **state)
 
     /* inserts at one offset keep their order; an insert sorts before a
      * replacement starting at the same offset; touching edits are fine */
-    asc_json_edit_t same[] = {{1, 1, "A", 1}, {1, 1, "B", 1}, {1, 8, "C", 1},
-                              {8, 8, "D", 1}, {0, 1, "E", 1}};
+    asc_json_edit_t same[] = {
+        {1, 1, "A", 1}, {1, 1, "B", 1}, {1, 8, "C", 1}, {8, 8, "D", 1}, {0, 1, "E", 1}};
     splice_ok(t, same, 5, "EABCD:\"a\",\"x\":1}");
 
     /* given out of order */
@@ -989,8 +1057,8 @@ static void test_splice(void **state)
         up[i] = (char)('A' + i);
         many[25 - i] = (asc_json_edit_t){(size_t)i, (size_t)i + 1, &up[i], 1};
     }
-    static const char *digits[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8",
-                                   "9", "a", "b", "c", "d"};
+    static const char *digits[] = {"0", "1", "2", "3", "4", "5", "6",
+                                   "7", "8", "9", "a", "b", "c", "d"};
     for (int i = 0; i < 14; i++)
         many[26 + i] = (asc_json_edit_t){13, 13, digits[i], 1};
     splice_ok(alpha, many, 40, "ABCDEFGHIJKLM0123456789abcdNOPQRSTUVWXYZ");
@@ -1061,9 +1129,8 @@ static void test_chat_body(void **state)
     assert_true(asc_json_str_eq(&j, asc_json_obj_get(&j, last, "role"), "assistant"));
     char *content;
     size_t len;
-    assert_int_equal(asc_json_str_dup(&j, asc_json_obj_get(&j, last, "content"), pool,
-                                      &content, &len),
-                     ASC_OK);
+    assert_int_equal(
+        asc_json_str_dup(&j, asc_json_obj_get(&j, last, "content"), pool, &content, &len), ASC_OK);
     assert_non_null(strstr(content, "\"Quoted\" text, caf\xc3\xa9, \xc3\xa9t\xc3\xa9"));
     assert_non_null(strstr(content, "tab\there and a newline\nthere."));
     double temp;

@@ -48,7 +48,8 @@ static void test_line_is_json(void **state)
     t = asc_json_obj_get(&j, 0, "usage");
     assert_true(t >= 0);
     int64_t v = 0;
-    assert_int_equal(asc_json_get_int(&j, asc_json_obj_get(&j, t, "completion_tokens"), &v), ASC_OK);
+    assert_int_equal(asc_json_get_int(&j, asc_json_obj_get(&j, t, "completion_tokens"), &v),
+                     ASC_OK);
     assert_int_equal(v, 34);
     t = asc_json_obj_get(&j, 0, "events");
     assert_int_equal(j.tok[t].size, 3);

@@ -250,7 +250,8 @@ static void test_depth_limit(void **state)
         assert_non_null(strstr(err, "nesting deeper than 64 levels"));
         free(t);
     }
-    bad("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+    bad("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]"
         "]]]]]]]]]]]]]]]]]]]]]]]]]",
         "line 1, column 65: nesting deeper than 64 levels");
     /* a very deep document is refused without recursing */
@@ -324,8 +325,10 @@ static void test_non_scalar_keys_refused(void **state)
 static void test_tags_and_nul(void **state)
 {
     (void)state;
-    bad("a: !!int 3\n", "line 1, column 4: tag \"tag:yaml.org,2002:int\" is not supported (quote the value instead)");
-    bad("a: !custom x\n", "line 1, column 4: tag \"!custom\" is not supported (quote the value instead)");
+    bad("a: !!int 3\n", "line 1, column 4: tag \"tag:yaml.org,2002:int\" is not supported (quote "
+                        "the value instead)");
+    bad("a: !custom x\n",
+        "line 1, column 4: tag \"!custom\" is not supported (quote the value instead)");
     bad("a: !!set {x: null}\n", "line 1, column 4: tag \"tag:yaml.org,2002:set\" is not supported");
     bad("a: \"x\\0y\"\n", "line 1, column 4: strings may not contain a NUL character");
     cJSON *r = ok("a: !!map {b: !!seq [1]}\n");
