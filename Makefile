@@ -24,7 +24,7 @@ UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BINS     := $(BUILD)/asc $(BUILD)/asc-mock
 
-.PHONY: all help deps test-deps run test unit integration check asan clean bench fuzz format-check
+.PHONY: all help deps test-deps run test unit integration check asan clean bench fuzz format format-check
 all: $(BINS)
 
 help:
@@ -37,23 +37,31 @@ help:
 	@echo "make fuzz       run each fuzzer for FUZZ_SECONDS (default 30)"
 	@echo "make bench      benchmark asc against nginx (not a test)"
 
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@[ "$(V)" != 0 ] || echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libasc.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/asc: $(BUILD)/src/cmd/asc.o $(BUILD)/libasc.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@[ "$(V)" != 0 ] || echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asc-mock: $(BUILD)/src/cmd/asc_mock.o $(BUILD)/libasc.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@[ "$(V)" != 0 ] || echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libasc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:
 	@scripts/deps.sh build
@@ -87,6 +95,14 @@ check:
 
 bench: all
 	bench/run.sh
+
+FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format: ok"
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz
