@@ -680,8 +680,10 @@ int main(int argc, char **argv)
 
     uint64_t t_end = g.t_last > g.t_begin ? g.t_last : now_ns();
     double elapsed = (double)(t_end - g.t_begin) / 1e9;
-    qsort(g.ttfb.v, g.ttfb.n, sizeof(uint64_t), cmp_u64);
-    qsort(g.total_t.v, g.total_t.n, sizeof(uint64_t), cmp_u64);
+    if (g.ttfb.n > 0) {
+        qsort(g.ttfb.v, g.ttfb.n, sizeof(uint64_t), cmp_u64);
+        qsort(g.total_t.v, g.total_t.n, sizeof(uint64_t), cmp_u64);
+    }
     long errors = g.err_connect + g.err_read + g.err_write + g.err_status + g.err_timeout +
                   g.err_parse + g.err_incomplete;
     printf("sse_load requests=%ld errors=%ld err_connect=%ld err_read=%ld err_write=%ld "

@@ -41,10 +41,13 @@ static size_t gateway_headers(asc_ctx_t *c, asc_http_header_t *h, size_t max, in
     } else {
         h[n++] = (asc_http_header_t){"Content-Type", 12, "application/json", 16};
     }
-    const char *model = c->route.public_name;
-    h[n++] = (asc_http_header_t){"x-asc-model", 11, model, strlen(model)};
-    const char *prov = c->route.provider->name;
-    h[n++] = (asc_http_header_t){"x-asc-provider", 14, prov, strlen(prov)};
+    /* Copies in the request's pool: settling may drop the last reference
+     * on the snapshot these names live in before the headers are written. */
+    size_t ml = strlen(c->route.public_name), pl = strlen(c->route.provider->name);
+    const char *model = asc_pool_strndup(c->req->pool, c->route.public_name, ml);
+    const char *prov = asc_pool_strndup(c->req->pool, c->route.provider->name, pl);
+    h[n++] = (asc_http_header_t){"x-asc-model", 11, model, ml};
+    h[n++] = (asc_http_header_t){"x-asc-provider", 14, prov, pl};
     h[n++] = (asc_http_header_t){"x-asc-attempts", 14, "1", 1};
     (void)max;
     return n;

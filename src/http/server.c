@@ -28,6 +28,8 @@
 #define READ_BUF_SIZE 65536
 #define IN_BUF_LIMIT (1024 * 1024) /* pipelined bytes held while a request runs */
 #define LISTEN_BACKLOG 4096
+#define LINGER_MS 2000               /* after an error answer to an unread body */
+#define LINGER_MAX (4 * 1024 * 1024) /* bytes discarded while lingering */
 
 typedef struct conn conn_t;
 
@@ -68,6 +70,9 @@ struct conn {
     int reading;
     int reject; /* over max_connections: answer 503 and close */
     int failed; /* a write failed: closed from the loop, not from inside the write */
+    int lingering; /* error answered before the body was read: drain, then close */
+    size_t linger_bytes;
+    uv_shutdown_t shutdown_req;
     int counted;
     size_t write_pending;
     asc_pool_t *spare_pool;
@@ -106,6 +111,7 @@ typedef struct {
 } wreq_t;
 
 static void conn_close(conn_t *c);
+static void on_timer_linger(uv_timer_t *t);
 static void conn_parse(conn_t *c, const char *data, size_t len);
 static void req_end(req_t *r);
 
@@ -156,6 +162,28 @@ const char *asc_http_status_text(int status)
 
 /* ---- writing ---------------------------------------------------------- */
 
+static void on_linger_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+/* The error answer is written. Closing now, while the client is still
+ * sending its body, would make the kernel reset the connection and the
+ * client might never read the answer (RFC 9112 §9.6): send FIN, keep
+ * reading and discarding for a bounded time and size, then close. */
+static void conn_write_done(conn_t *c)
+{
+    if (!c->lingering) {
+        conn_close(c);
+        return;
+    }
+    if (c->closing || c->shutdown_req.handle != NULL)
+        return;
+    uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_linger_shutdown);
+    uv_timer_start(&c->timer, on_timer_linger, LINGER_MS, 0);
+}
+
 static void on_write(uv_write_t *w, int status)
 {
     wreq_t *wr = (wreq_t *)w;
@@ -173,7 +201,7 @@ static void on_write(uv_write_t *w, int status)
             r->pub.on_drain(&r->pub);
     }
     if (c->write_pending == 0 && c->close_after_write)
-        conn_close(c);
+        conn_write_done(c);
 }
 
 /* Write two byte ranges; copies what the kernel did not take at once. */
@@ -286,11 +314,11 @@ static void conn_error(conn_t *c, int status, const char *code, const char *mess
     asc_buf_printf(&o, "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", n);
     asc_buf_append(&o, body, (size_t)n);
     c->close_after_write = 1;
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = 0;
+    /* Keep reading (and discarding) what the client still sends. */
+    c->lingering = c->reading;
     uv_timer_stop(&c->timer);
     if (conn_write2(c, o.data, o.len, NULL, 0) == 0 && c->write_pending == 0)
-        conn_close(c);
+        conn_write_done(c);
     asc_buf_free(&o);
 }
 
@@ -313,6 +341,11 @@ static void on_timer(uv_timer_t *t)
     case PHASE_IDLE: conn_close(c); return;
     case PHASE_DISPATCHED: return;
     }
+}
+
+static void on_timer_linger(uv_timer_t *t)
+{
+    conn_close(t->data);
 }
 
 static void timer_start(conn_t *c, uint64_t ms)
@@ -615,8 +648,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         release_readbuf(s, buf);
         return;
     }
-    if (c->reject) {
+    if (c->reject || c->lingering) {
         release_readbuf(s, buf);
+        c->linger_bytes += (size_t)nread;
+        if (c->linger_bytes > LINGER_MAX)
+            conn_close(c);
         return;
     }
     if (c->phase == PHASE_DISPATCHED || c->in.len > 0) {
@@ -981,6 +1017,8 @@ static void on_connection(uv_stream_t *ls, int status)
     c->parser.data = c;
     if (prev >= s->limits.max_connections) {
         c->reject = 1;
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        c->reading = 1;
         conn_error(c, 503, "server_busy", "too many connections; retry later");
         return;
     }
