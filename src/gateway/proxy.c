@@ -216,6 +216,14 @@ static void on_up_headers(asc_upstream_xfer_t *x, int status, void *ud)
         return;
     }
     asc_buf_init(&c->resp, ok ? MAX_UPSTREAM_BODY : MAX_ERROR_BODY);
+    size_t cll = 0;
+    const char *cl = asc_upstream_header(x, "content-length", &cll);
+    if (cl != NULL && cll > 0 && cll < 12) {
+        /* one allocation of the announced size (bounded by the limit) */
+        size_t n = (size_t)strtoull(cl, NULL, 10);
+        if (n > 0 && n <= c->resp.limit)
+            asc_buf_reserve(&c->resp, n);
+    }
 }
 
 static void on_up_data(asc_upstream_xfer_t *x, const char *p, size_t n, void *ud)

@@ -856,10 +856,6 @@ asc_err_t asc_http_respond(asc_http_req_t *req, int status, const asc_http_heade
         r->pub.keep_alive = 0;
     if (head_only)
         body_len = 0;
-    if (o.len + body_len <= 16384 && body_len) {
-        asc_buf_append(&o, body, body_len);
-        body_len = 0;
-    }
     if (conn_write2(c, o.data, o.len, body, body_len) != 0)
         rc = ASC_ECLOSED;
     asc_buf_free(&o);

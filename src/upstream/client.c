@@ -10,11 +10,23 @@
 #define MAX_SPARE_EASY 256
 #define MAX_RESP_HEADERS 65536
 
+/* A finished easy handle kept for reuse. Reusing it without
+ * curl_easy_reset() saves a measurable share of the per-request cost (the
+ * reset frees and rebuilds most of the handle's state), so a spare
+ * remembers the options that cannot simply be set again to their default;
+ * a request that needs different ones gets a full reset. */
+typedef struct {
+    CURL *easy;
+    char *ca_file; /* NULL = system CAs */
+    char *proxy;   /* NULL = none */
+    int post;
+} spare_t;
+
 struct asc_upstream {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
-    CURL **spare;
+    spare_t *spare;
     size_t nspare;
     unsigned active;
     asc_upstream_xfer_t *xfers;    /* in flight */
@@ -28,6 +40,7 @@ struct asc_upstream {
 struct asc_upstream_xfer {
     asc_upstream_t *u;
     CURL *easy;
+    spare_t cfg; /* what the handle was configured with */
     uv_timer_t timer; /* first-byte / idle */
     asc_upstream_cb_t cb;
     void *ud;
@@ -41,6 +54,8 @@ struct asc_upstream_xfer {
     int want_pause;
     int defer_queued;
     uint64_t first_byte_ms, idle_ms;
+    uint64_t last_activity; /* uv_now() of the last byte received */
+    int timer_armed;
     asc_upstream_xfer_t *prev, *next;
     asc_upstream_xfer_t *defer_next;
 };
@@ -182,6 +197,13 @@ asc_upstream_t *asc_upstream_create(uv_loop_t *loop)
 
 /* ---- transfers --------------------------------------------------------- */
 
+static int same_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
 static void xfer_timer_closed(uv_handle_t *h)
 {
     asc_upstream_xfer_t *x = h->data;
@@ -197,11 +219,14 @@ static void xfer_release(asc_upstream_xfer_t *x)
     if (x->easy != NULL) {
         curl_multi_remove_handle(u->multi, x->easy);
         if (u->nspare < MAX_SPARE_EASY && !u->destroying) {
-            curl_easy_reset(x->easy);
-            u->spare[u->nspare++] = x->easy;
+            x->cfg.easy = x->easy;
+            u->spare[u->nspare++] = x->cfg;
         } else {
             curl_easy_cleanup(x->easy);
+            free(x->cfg.ca_file);
+            free(x->cfg.proxy);
         }
+        memset(&x->cfg, 0, sizeof x->cfg);
         x->easy = NULL;
     }
     if (x->prev)
@@ -235,6 +260,7 @@ static void xfer_finish(asc_upstream_xfer_t *x, asc_err_t e, const char *msg)
         /* curl_multi_remove_handle inside a callback is not allowed; the
          * zero timer releases it right after. */
         uv_timer_stop(&x->timer);
+        x->timer_armed = 0;
     }
     if (notify && cb.on_done)
         cb.on_done(x, e, msg, ud);
@@ -243,9 +269,22 @@ static void xfer_finish(asc_upstream_xfer_t *x, asc_err_t e, const char *msg)
 static void on_xfer_timer(uv_timer_t *t)
 {
     asc_upstream_xfer_t *x = t->data;
+    x->timer_armed = 0;
     if (x->finished) {
         xfer_release(x);
         return;
+    }
+    if (x->paused || x->want_pause)
+        return; /* re-armed on resume */
+    if (x->got_byte) {
+        /* The deadline moves with every byte without touching the timer
+         * on the hot path: check here how long the upstream was quiet. */
+        uint64_t quiet = uv_now(x->u->loop) - x->last_activity;
+        if (quiet < x->idle_ms) {
+            x->timer_armed = 1;
+            uv_timer_start(&x->timer, on_xfer_timer, x->idle_ms - quiet, 0);
+            return;
+        }
     }
     xfer_finish(x, ASC_ETIMEOUT,
                 x->got_byte ? "upstream sent nothing within the idle timeout"
@@ -279,13 +318,33 @@ static void check_done(asc_upstream_t *u)
     }
 }
 
+/* Bytes arrived: note the time; the timer is re-armed only when the
+ * first-byte deadline turns into the idle one, or after a pause. */
+static void note_activity(asc_upstream_xfer_t *x)
+{
+    x->last_activity = uv_now(x->u->loop);
+    if (!x->got_byte) {
+        x->got_byte = 1;
+        x->timer_armed = 0;
+        uv_timer_stop(&x->timer);
+    }
+    if (!x->timer_armed && !x->paused && !x->want_pause && !x->finished && x->idle_ms) {
+        x->timer_armed = 1;
+        uv_timer_start(&x->timer, on_xfer_timer, x->idle_ms, 0);
+    }
+}
+
+/* After a pause: the quiet time starts again now. */
 static void arm_idle(asc_upstream_xfer_t *x)
 {
     if (x->paused || x->want_pause || x->finished)
         return;
+    x->last_activity = uv_now(x->u->loop);
     uint64_t ms = x->got_byte ? x->idle_ms : x->first_byte_ms;
-    if (ms)
+    if (ms && !x->timer_armed) {
+        x->timer_armed = 1;
         uv_timer_start(&x->timer, on_xfer_timer, ms, 0);
+    }
 }
 
 static size_t header_cb(char *p, size_t size, size_t n, void *ud)
@@ -294,10 +353,7 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (x->cancelled)
         return 0;
-    if (!x->got_byte) {
-        x->got_byte = 1;
-    }
-    arm_idle(x);
+    note_activity(x);
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         /* A new status line: 1xx responses are followed by the final one. */
         asc_buf_clear(&x->hdrs);
@@ -329,12 +385,11 @@ static size_t write_cb(char *p, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (x->cancelled)
         return 0;
-    x->got_byte = 1;
+    note_activity(x);
     if (x->cb.on_data)
         x->cb.on_data(x, p, len, x->ud);
     if (x->cancelled)
         return 0;
-    arm_idle(x);
     return len;
 }
 
@@ -347,12 +402,33 @@ asc_upstream_xfer_t *asc_upstream_start(asc_upstream_t *u, const asc_upstream_re
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    CURL *e = u->nspare ? u->spare[--u->nspare] : curl_easy_init();
+    int post = r->body != NULL;
+    spare_t sp = {0};
+    if (u->nspare > 0)
+        sp = u->spare[--u->nspare];
+    int same = sp.easy != NULL && sp.post == post && same_str(sp.ca_file, r->ca_file) &&
+               same_str(sp.proxy, r->proxy);
+    CURL *e = sp.easy;
+    if (e != NULL && !same) {
+        curl_easy_reset(e);
+        free(sp.ca_file);
+        free(sp.proxy);
+        memset(&sp, 0, sizeof sp);
+        sp.easy = e;
+    }
+    if (e == NULL)
+        e = sp.easy = curl_easy_init();
     if (e == NULL) {
         free(x);
         snprintf(err, errlen, "curl_easy_init failed");
         return NULL;
     }
+    if (!same) {
+        sp.post = post;
+        sp.ca_file = r->ca_file ? strdup(r->ca_file) : NULL;
+        sp.proxy = r->proxy ? strdup(r->proxy) : NULL;
+    }
+    x->cfg = sp;
     x->u = u;
     x->easy = e;
     x->cb = *cb;
@@ -367,38 +443,43 @@ asc_upstream_xfer_t *asc_upstream_start(asc_upstream_t *u, const asc_upstream_re
         if (rc == CURLE_OK)                                                                        \
             rc = curl_easy_setopt(e, opt, val);                                                    \
     } while (0)
+    if (!same) {
+        /* Options that stay the same for every request on this handle. */
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
+        SET(CURLOPT_PROTOCOLS_STR, "http,https");
+        SET(CURLOPT_PROXY, r->proxy ? r->proxy : "");
+        SET(CURLOPT_TCP_NODELAY, 1L);
+        SET(CURLOPT_SSL_VERIFYPEER, 1L);
+        SET(CURLOPT_SSL_VERIFYHOST, 2L);
+        if (r->ca_file)
+            SET(CURLOPT_CAINFO, r->ca_file);
+        SET(CURLOPT_HEADERFUNCTION, header_cb);
+        SET(CURLOPT_WRITEFUNCTION, write_cb);
+        if (!post)
+            SET(CURLOPT_HTTPGET, 1L);
+    }
+    /* Options of this request: every one is set each time, so nothing of
+     * the previous request on the handle survives. */
     SET(CURLOPT_URL, r->url);
     SET(CURLOPT_PRIVATE, (char *)x);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_PROXY, r->proxy ? r->proxy : "");
-    SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (r->ca_file)
-        SET(CURLOPT_CAINFO, r->ca_file);
     SET(CURLOPT_HTTPHEADER, r->headers);
-    SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, x);
-    SET(CURLOPT_WRITEFUNCTION, write_cb);
     SET(CURLOPT_WRITEDATA, x);
-    if (r->connect_timeout_ms)
-        SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
-    if (r->total_timeout_ms)
-        SET(CURLOPT_TIMEOUT_MS, (long)r->total_timeout_ms);
-    if (r->body != NULL) {
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, (long)r->total_timeout_ms);
+    if (post) {
         SET(CURLOPT_POSTFIELDS, r->body);
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-        if (r->method && strcmp(r->method, "POST") != 0)
-            SET(CURLOPT_CUSTOMREQUEST, r->method);
-    } else {
-        SET(CURLOPT_HTTPGET, 1L);
+        SET(CURLOPT_CUSTOMREQUEST,
+            r->method && strcmp(r->method, "POST") != 0 ? r->method : (const char *)NULL);
     }
 #undef SET
     if (rc != CURLE_OK) {
         snprintf(err, errlen, "upstream request setup failed: %s", curl_easy_strerror(rc));
         curl_easy_cleanup(e);
+        free(x->cfg.ca_file);
+        free(x->cfg.proxy);
         asc_buf_free(&x->hdrs);
         free(x);
         return NULL;
@@ -410,8 +491,10 @@ asc_upstream_xfer_t *asc_upstream_start(asc_upstream_t *u, const asc_upstream_re
         u->xfers->prev = x;
     u->xfers = x;
     u->active++;
-    if (x->first_byte_ms)
+    if (x->first_byte_ms) {
+        x->timer_armed = 1;
         uv_timer_start(&x->timer, on_xfer_timer, x->first_byte_ms, 0);
+    }
     CURLMcode mc = curl_multi_add_handle(u->multi, e);
     if (mc != CURLM_OK) {
         snprintf(err, errlen, "upstream request setup failed: %s", curl_multi_strerror(mc));
@@ -444,8 +527,10 @@ void asc_upstream_pause(asc_upstream_xfer_t *x, int paused)
     if (x->cancelled || x->finished)
         return;
     x->want_pause = paused;
-    if (paused)
+    if (paused) {
         uv_timer_stop(&x->timer);
+        x->timer_armed = 0;
+    }
     if (x->u->in_action) {
         if (!x->defer_queued) {
             x->defer_queued = 1;
@@ -516,8 +601,11 @@ void asc_upstream_destroy(asc_upstream_t *u, void (*done)(void *arg), void *arg)
         x->cancelled = x->finished = 1;
         xfer_release(x);
     }
-    for (size_t i = 0; i < u->nspare; i++)
-        curl_easy_cleanup(u->spare[i]);
+    for (size_t i = 0; i < u->nspare; i++) {
+        curl_easy_cleanup(u->spare[i].easy);
+        free(u->spare[i].ca_file);
+        free(u->spare[i].proxy);
+    }
     free(u->spare);
     u->spare = NULL;
     u->nspare = 0;
