@@ -31,6 +31,7 @@ typedef struct asc_ctx {
     int up_status;
     asc_buf_t resp; /* non-streamed body or error body (bounded) */
     asc_sse_t sse;
+    asc_pool_t *evpool;      /* scratch for one stream event, reset after each */
     int sse_init;
     int began; /* the client's stream has started */
     int saw_done;

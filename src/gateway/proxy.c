@@ -21,6 +21,8 @@ static void release_attempt(asc_ctx_t *c)
         asc_sse_free(&c->sse);
         c->sse_init = 0;
     }
+    asc_pool_destroy(c->evpool);
+    c->evpool = NULL;
 }
 
 static void cancel_upstream(asc_ctx_t *c)
@@ -156,7 +158,10 @@ static int on_sse_event(void *ud, const char *event, const char *data, size_t le
     if (c->finished)
         return 1;
     asc_stream_event_t ev;
-    if (c->route.provider->adapter->parse_stream_event(c->req->pool, event, data, len, &ev) !=
+    /* Events are parsed in a scratch pool reset each time: a long stream
+     * must not grow the request's memory. */
+    asc_pool_reset(c->evpool);
+    if (c->route.provider->adapter->parse_stream_event(c->evpool, event, data, len, &ev) !=
         ASC_OK) {
         fail(c, 502, "upstream_error", "the upstream sent a malformed stream event", NULL, 0);
         return 1;
@@ -213,6 +218,7 @@ static void on_up_headers(asc_upstream_xfer_t *x, int status, void *ud)
     if (ok && c->api.stream && is_sse) {
         asc_sse_init(&c->sse, MAX_SSE_EVENT);
         c->sse_init = 1;
+        c->evpool = asc_pool_create(0);
         return;
     }
     asc_buf_init(&c->resp, ok ? MAX_UPSTREAM_BODY : MAX_ERROR_BODY);
