@@ -71,6 +71,7 @@ struct conn {
     int reject; /* over max_connections: answer 503 and close */
     int failed; /* a write failed: closed from the loop, not from inside the write */
     int lingering; /* error answered before the body was read: drain, then close */
+    int reset_close; /* close with RST (asc_http_req_reset) */
     size_t linger_bytes;
     uv_shutdown_t shutdown_req;
     int counted;
@@ -587,6 +588,15 @@ static void on_handle_closed(uv_handle_t *h)
         s->done(s, s->done_arg);
 }
 
+static void close_handles(conn_t *c)
+{
+    if (c->reset_close)
+        uv_tcp_close_reset(&c->tcp, on_handle_closed);
+    else
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
 static void conn_close(conn_t *c)
 {
     if (c->closing)
@@ -608,8 +618,7 @@ static void conn_close(conn_t *c)
         req_free(r);
         c->cur = NULL;
     }
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    close_handles(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -790,8 +799,7 @@ static void req_end(req_t *r)
     req_free(r);
     if (c->closing) {
         /* conn_close() waited for the handler. */
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+        close_handles(c);
         return;
     }
     if (!keep) {
@@ -954,6 +962,22 @@ asc_err_t asc_http_stream_end(asc_http_req_t *req, int abrupt)
 out:
     req_end(r);
     return rc;
+}
+
+asc_err_t asc_http_req_reset(asc_http_req_t *req)
+{
+    req_t *r = impl(req);
+    conn_t *c = r->conn;
+    if (r->ended)
+        return ASC_EINVAL;
+    if (!r->aborted && !c->closing) {
+        /* What is queued still goes out; then RST instead of FIN. */
+        c->reset_close = 1;
+        r->pub.keep_alive = 0;
+        c->close_after_write = 1;
+    }
+    req_end(r);
+    return ASC_OK;
 }
 
 size_t asc_http_req_pending(const asc_http_req_t *req)

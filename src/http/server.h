@@ -141,6 +141,11 @@ asc_err_t asc_http_stream_write(asc_http_req_t *req, const char *data, size_t le
  * so the client sees a truncated transfer rather than a clean end. */
 asc_err_t asc_http_stream_end(asc_http_req_t *req, int abrupt);
 
+/* End the request by resetting the connection (RST) once what is queued
+ * has been written: for fault injection (asc-mock) and for clients that must
+ * see a hard failure. Ends the request like asc_http_respond(). */
+asc_err_t asc_http_req_reset(asc_http_req_t *req);
+
 /* Bytes queued to the client and not yet written. */
 size_t asc_http_req_pending(const asc_http_req_t *req);
 
