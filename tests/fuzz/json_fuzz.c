@@ -344,7 +344,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(e == ASC_EINVAL || e == ASC_ETOOBIG);
         CHECK(err[0] != '\0' && err[0] != 'X');
         /* jsmn must never disagree with the validator */
-        CHECK(strstr(err, "internal error") == NULL);
+        /* (only a prefix: messages quote client bytes, e.g. a key named
+         * "internal error") */
+        CHECK(strncmp(err, "internal error", 14) != 0);
         CHECK(j.tok == NULL && j.ntok == 0);
         /* requiring an object root never turns a failure into a success */
         lim.root_object = 1;
