@@ -87,6 +87,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 check:
+	$(MAKE) format-check
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 BUILD=build-clang all
 	$(MAKE) WERROR=1 test

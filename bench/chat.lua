@@ -19,6 +19,10 @@ function init(args)
    if args[2] ~= nil and args[2] ~= "" then
       wrk.headers["Authorization"] = "Bearer " .. args[2]
    end
+   -- optional third argument: the Anthropic dialect's version header
+   if args[3] == "anthropic" then
+      wrk.headers["anthropic-version"] = "2023-06-01"
+   end
 end
 
 function done(summary, latency, requests)

@@ -450,6 +450,45 @@ for s in "${CONC_SETUPS[@]}"; do
         ;;
     esac
 done
+# Translation cost (issue 3): the same asc, the same upstream and the same
+# conversation, once as an OpenAI chat pass-through and once from the
+# Anthropic dialect (/v1/messages: decoded to the canonical model, encoded
+# for the OpenAI-dialect upstream, and the answer translated back).
+run_wrk_path() {   # tag path body extra
+    local line
+    bg_run "$TMP/wrk.out" "$LOGS/wrk.log" "${PIN_LOAD[@]}" wrk -t1 -c"$TPUT_CONNS" -d"$SECS"s --timeout 10s \
+        -s bench/chat.lua "http://127.0.0.1:$ASC_PORT$2" -- "$3" "$BENCH_KEY" "$4" || true
+    line=$(grep '^wrk_result' "$TMP/wrk.out" | tail -n 1)
+    [ -n "$line" ] || { log "wrk produced no result for translation $1"; return 1; }
+    kv_into "xlate.$1" "${line#wrk_result }"
+}
+xlate_one() {   # tag path body extra
+    local t0 t1 req
+    t0=$(proc_cpu_ticks "$ASC_PID")
+    run_wrk_path "$@" || return 1
+    t1=$(proc_cpu_ticks "$ASC_PID")
+    req=${R[xlate.$1.requests]:-0}
+    [ "$req" -gt 0 ] && R[xlate.$1.cpu_us_per_req]=$(calc "printf \"%.2f\", ($t1 - $t0) * 1000000 / $CLK_TCK / $req")
+    [ "${R[xlate.$1.err_status]:-0}" = 0 ] || log "translation $1: ${R[xlate.$1.err_status]} error responses"
+}
+if [ "${BENCH_TRANSLATION:-1}" = 1 ] && case " $SETUPS " in *" asc "*) true ;; *) false ;; esac; then
+    SYS=$(printf '%s' "$MESSAGES" | sed -n 's/^\[{"role":"system","content":\("[^"]*"\)},\(.*\)$/\1/p')
+    REST=$(printf '%s' "$MESSAGES" | sed -n 's/^\[{"role":"system","content":"[^"]*"},\(.*\)$/[\1/p')
+    printf '{"model":"bench-model","max_tokens":1024,"system":%s,"messages":%s,"temperature":0.2}' \
+        "$SYS" "$REST" >"$TMP/anth.json"
+    start_asc xlate
+    code=$(curl -s -o "$TMP/anth.out" -w '%{http_code}' -H "Authorization: Bearer $BENCH_KEY" \
+        -H 'anthropic-version: 2023-06-01' --data-binary @"$TMP/anth.json" "http://127.0.0.1:$ASC_PORT/v1/messages")
+    if [ "$code" = 200 ]; then
+        log "asc: translation, pass-through vs anthropic → openai-compatible, $TPUT_CONNS connections, ${SECS}s each"
+        xlate_one pass /v1/chat/completions "$TMP/asc.json" "" || true
+        xlate_one anthropic /v1/messages "$TMP/anth.json" anthropic || true
+    else
+        log "translation sanity request failed ($code): $(head -c 300 "$TMP/anth.out")"
+        FAILED+=(translation)
+    fi
+    stop_pid "$ASC_PID"
+fi
 T_END=$(date +%s)
 
 # --- report ------------------------------------------------------------------
@@ -552,6 +591,16 @@ if [ "${#CONC_SETUPS[@]}" -gt 0 ]; then
             "$(fmt_mib "$idle")" "$(fmt_mib "$peak")" "${per:--}" "${noise:+$noise%}"
     done
 fi
+if [ -n "$(get xlate.pass.cpu_us_per_req)" ] && [ -n "$(get xlate.anthropic.cpu_us_per_req)" ]; then
+    R[xlate.ratio_cpu]=$(calc "printf \"%.2f\", $(get xlate.anthropic.cpu_us_per_req) / $(get xlate.pass.cpu_us_per_req)")
+    R[xlate.ratio_rps]=$(calc "printf \"%.2f\", $(get xlate.pass.rps) / $(get xlate.anthropic.rps)")
+    echo
+    echo "translation (asc, 1 worker, $TPUT_CONNS connections): anthropic inbound → openai-compatible upstream"
+    printf '  %-34s %10s req/s %8s us CPU/req\n' 'openai chat pass-through' "$(get xlate.pass.rps)" "$(get xlate.pass.cpu_us_per_req)"
+    printf '  %-34s %10s req/s %8s us CPU/req\n' 'anthropic → canonical → openai' "$(get xlate.anthropic.rps)" "$(get xlate.anthropic.cpu_us_per_req)"
+    printf '  %-34s %10s×   target ≤ 1.2×  %s\n' 'CPU per request, ratio' "$(get xlate.ratio_cpu)" \
+        "$(verdict "$(get xlate.ratio_cpu)" '<=' 1.2)"
+fi
 echo
 echo "raw numbers: $OUT/result.json (wall time $((T_END - T_START))s)"
 
@@ -597,7 +646,11 @@ SSE_KEYS=(requests errors err_connect err_read err_write err_status err_timeout 
         printf '"stream":%s}' "$(jobj "$s.sse" "${SSE_KEYS[@]}")"
     done
     printf '},"ratios_asc_over_nginx":%s,' "$(jobj ratio rps added_p50 added_p99 rss cpu_per_req)"
-    printf '"targets":{"rps_min":0.6,"added_p50_max":2},'
+    printf '"translation":{"passthrough":%s,"anthropic":%s,"ratio_cpu":%s,"ratio_rps":%s},' \
+        "$(jobj xlate.pass rps requests cpu_us_per_req err_status)" \
+        "$(jobj xlate.anthropic rps requests cpu_us_per_req err_status)" \
+        "$(jnum xlate.ratio_cpu)" "$(jnum xlate.ratio_rps)"
+    printf '"targets":{"rps_min":0.6,"added_p50_max":2,"translation_cpu_max":1.2},'
     printf '"concurrency":{"streams":%s,"model":%s' "$CONC" "$(jstr "mock-fast@$CONC_MODEL_PARAMS")"
     for s in "${CONC_SETUPS[@]}"; do
         printf ',"%s":{"noise_pct":%s,"rss_idle_kb":%s,"rss_peak_kb":%s,"rss_per_stream_kb":%s,"run":%s}' "$s" \

@@ -59,14 +59,14 @@ typedef struct {
     int status;
     int close_after;
     enum bmode mode;
-    uint64_t remaining;       /* B_LENGTH: body bytes left; B_CHUNKED: chunk bytes left */
+    uint64_t remaining; /* B_LENGTH: body bytes left; B_CHUNKED: chunk bytes left */
     enum chstate ch;
     uint64_t chsize;
     size_t trailer_line;
     char tail[TAIL_KEEP];
     size_t tail_len;
-    int started;              /* counted in `open` */
-    uint32_t ev;              /* current epoll interest */
+    int started; /* counted in `open` */
+    uint32_t ev; /* current epoll interest */
 } conn_t;
 
 typedef struct {
@@ -81,7 +81,7 @@ static struct {
     const char *expect;
     int conns;
     double seconds;
-    long total;               /* -n; 0 = duration mode */
+    long total; /* -n; 0 = duration mode */
     uint64_t timeout_ns;
     int ep;
     conn_t *c;
@@ -89,7 +89,7 @@ static struct {
     long started, completed;
     long err_connect, err_read, err_write, err_status, err_timeout, err_parse, err_incomplete;
     long open, peak_open;
-    int nfds;                 /* connections with an open socket */
+    int nfds; /* connections with an open socket */
     samples_t ttfb, total_t;
 } g;
 
@@ -145,7 +145,7 @@ static int want_more(uint64_t t)
 
 static void ep_set(conn_t *c, uint32_t ev, int op)
 {
-    struct epoll_event e = { .events = ev, .data.ptr = c };
+    struct epoll_event e = {.events = ev, .data.ptr = c};
     if (op == EPOLL_CTL_MOD && c->ev == ev)
         return;
     if (epoll_ctl(g.ep, op, c->fd, &e) != 0)
@@ -187,7 +187,7 @@ static void conn_open(conn_t *c, uint64_t t)
     c->fd = fd;
     g.nfds++;
     c->st = C_CONNECTING;
-    c->t_start = t;           /* the timeout covers the connect too */
+    c->t_start = t; /* the timeout covers the connect too */
     c->ev = 0;
     ep_set(c, EPOLLOUT, EPOLL_CTL_ADD);
 }
@@ -222,7 +222,7 @@ static void next(conn_t *c, uint64_t t)
     g.started++;
     if (c->fd >= 0 && c->st == C_IDLE) {
         begin_request(c, t);
-        on_writable(c, t);    /* the request usually fits the socket buffer */
+        on_writable(c, t); /* the request usually fits the socket buffer */
         return;
     }
     conn_close(c);
@@ -353,7 +353,7 @@ static int feed_body(conn_t *c, const char *p, size_t n, uint64_t t)
                 c->ch = CH_DATA_CR;
             break;
         }
-        case CH_DATA_CR:          /* CRLF after the data; a bare LF is tolerated */
+        case CH_DATA_CR: /* CRLF after the data; a bare LF is tolerated */
             if (ch == '\r')
                 c->ch = CH_DATA_LF;
             else if (ch == '\n')
@@ -471,7 +471,7 @@ static void on_readable(conn_t *c, uint64_t t)
             fail(c, &g.err_parse, t);
             return;
         }
-        if (c->status == 100) {  /* ignore an interim response */
+        if (c->status == 100) { /* ignore an interim response */
             memmove(c->head, c->head + head_end, body_in_buf);
             c->head_len = body_in_buf;
             return;
@@ -691,8 +691,8 @@ int main(int argc, char **argv)
            "elapsed_s=%.3f rps=%.1f conns=%d peak_open=%ld "
            "ttfb_p50_us=%.1f ttfb_p90_us=%.1f ttfb_p99_us=%.1f ttfb_max_us=%.1f "
            "total_p50_us=%.1f total_p90_us=%.1f total_p99_us=%.1f total_max_us=%.1f\n",
-           g.completed, errors, g.err_connect, g.err_read, g.err_write, g.err_status,
-           g.err_timeout, g.err_parse, g.err_incomplete, elapsed,
+           g.completed, errors, g.err_connect, g.err_read, g.err_write, g.err_status, g.err_timeout,
+           g.err_parse, g.err_incomplete, elapsed,
            elapsed > 0 ? (double)g.completed / elapsed : 0.0, g.conns, g.peak_open,
            pct(&g.ttfb, 50), pct(&g.ttfb, 90), pct(&g.ttfb, 99), pct(&g.ttfb, 100),
            pct(&g.total_t, 50), pct(&g.total_t, 90), pct(&g.total_t, 99), pct(&g.total_t, 100));

@@ -6,10 +6,12 @@
 #ifndef ASC_GATEWAY_CTX_H
 #define ASC_GATEWAY_CTX_H
 
+#include "api/dialect.h"
 #include "api/openai.h"
 #include "auth/key.h"
 #include "core/buf.h"
 #include "gateway/snapshot.h"
+#include "gateway/translate.h"
 #include "gateway/worker.h"
 #include "obs/record.h"
 #include "provider/sse.h"
@@ -22,7 +24,17 @@ typedef struct asc_ctx {
     asc_snapshot_t *snap;
     const asc_key_rt_t *key;
     asc_record_t rec;
+    /* The client's dialect. NULL with `api` decoded = the OpenAI chat
+     * pass-through; otherwise `canon` holds the canonical request. */
+    const asc_dialect_t *dialect;
+    const asc_dialect_t *errors; /* dialect for error bodies (never NULL) */
     asc_api_request_t api;
+    asc_chat_req_t canon;
+    int passthrough;
+    int stream;
+    int include_usage;
+    size_t input_bytes;
+    const char *model; /* as the client sent it */
     asc_route_t route;
     /* attempt state */
     asc_buf_t upbody;             /* upstream request body */
@@ -31,7 +43,8 @@ typedef struct asc_ctx {
     int up_status;
     asc_buf_t resp; /* non-streamed body or error body (bounded) */
     asc_sse_t sse;
-    asc_pool_t *evpool;      /* scratch for one stream event, reset after each */
+    asc_xstream_t xs; /* stream translation (either mode) */
+    asc_buf_t xout;   /* client bytes of the current event */
     int sse_init;
     int began; /* the client's stream has started */
     int saw_done;

@@ -34,3 +34,22 @@ void asc_error_respond(asc_http_req_t *req, int status, const char *code, const 
     asc_http_respond(req, status, h, n, b.data, b.len);
     asc_buf_free(&b);
 }
+
+void asc_gateway_error(asc_http_req_t *req, const asc_dialect_t *d, int status, const char *code,
+                       const char *message, const asc_http_header_t *extra, size_t nextra)
+{
+    if (d == NULL || d->error_body == NULL) {
+        asc_error_respond(req, status, code, message, extra, nextra);
+        return;
+    }
+    asc_http_header_t h[8];
+    size_t n = 0;
+    h[n++] = (asc_http_header_t){"Content-Type", 12, "application/json", 16};
+    for (size_t i = 0; i < nextra && n < 8; i++)
+        h[n++] = extra[i];
+    asc_buf_t b;
+    asc_buf_init(&b, 0);
+    d->error_body(status, code, message, &b);
+    asc_http_respond(req, status, h, n, b.data, b.len);
+    asc_buf_free(&b);
+}

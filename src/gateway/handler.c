@@ -24,7 +24,7 @@ void asc_ctx_settle(asc_ctx_t *c, int status)
     if (c->rec.attempts > 0 && !c->rec.usage.present && (status == 200 || c->began)) {
         /* No usage from the provider: estimate (about 4 bytes a token) and
          * say so. Streams cut short still cost what was generated. */
-        c->rec.usage.prompt_tokens = (int64_t)((c->api.input_bytes + 3) / 4);
+        c->rec.usage.prompt_tokens = (int64_t)((c->input_bytes + 3) / 4);
         if (c->rec.usage.prompt_tokens == 0)
             c->rec.usage.prompt_tokens = 1;
         c->rec.usage.completion_tokens = (int64_t)((c->out_bytes + 3) / 4);
@@ -54,7 +54,7 @@ static void respond_error(asc_ctx_t *c, int status, const char *code, const char
     c->rec.error_code = code;
     asc_record_add(&c->rec, ASC_REC_ERROR, code, "gateway", status, 0);
     asc_ctx_settle(c, status);
-    asc_error_respond(c->req, status, code, msg, NULL, 0);
+    asc_gateway_error(c->req, c->errors, status, code, msg, NULL, 0);
 }
 
 static void respond_json(asc_ctx_t *c, int status, const char *body, size_t len)
@@ -106,43 +106,102 @@ static void handle_models(asc_ctx_t *c)
     asc_buf_free(&b);
 }
 
-static void handle_proxy(asc_ctx_t *c, asc_op_t op)
+/* Decode the body in the client's dialect. OpenAI chat to an OpenAI-dialect
+ * upstream stays on the pass-through path (decoded once, spliced); every
+ * other pair is decoded into the canonical model. Returns 0 after
+ * responding with an error. */
+static int decode_request(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
 {
     char err[512];
-    if (!authenticate(c))
-        return;
-    asc_err_t e = asc_api_openai_decode(c->req->pool, op, c->req->body, c->req->body_len, &c->api,
-                                        err, sizeof err);
+    asc_err_t e;
+    if (d == NULL || op == ASC_OP_EMBEDDINGS) {
+        e = asc_api_openai_decode(c->req->pool, op, c->req->body, c->req->body_len, &c->api, err,
+                                  sizeof err);
+        if (e == ASC_OK) {
+            c->model = c->api.model;
+            c->stream = c->api.stream;
+            c->include_usage = c->api.include_usage;
+            c->input_bytes = c->api.input_bytes;
+        }
+    } else {
+        c->api.op = ASC_OP_CHAT;
+        e = d->decode(c->req->pool, c->req->body, c->req->body_len, c->req, &c->canon, err,
+                      sizeof err);
+        if (e == ASC_OK &&
+            (c->canon.model.p == NULL || c->canon.model.n == 0 || c->canon.model.n > 256 ||
+             memchr(c->canon.model.p, 0, c->canon.model.n) != NULL)) {
+            snprintf(err, sizeof err,
+                     "model: must be a non-empty string of at most 256 characters");
+            e = ASC_EINVAL;
+        }
+        if (e == ASC_OK) {
+            c->model = asc_str_dup(c->req->pool, c->canon.model);
+            c->stream = c->canon.stream;
+            c->include_usage = c->canon.include_usage;
+            c->input_bytes = c->canon.input_bytes;
+        }
+    }
     if (e != ASC_OK) {
         respond_error(c, e == ASC_ETOOBIG ? 413 : 400,
                       e == ASC_ETOOBIG ? "request_too_large" : "invalid_request", err);
-        return;
+        return 0;
     }
-    c->rec.model = c->api.model;
-    c->rec.stream = c->api.stream;
-    if (asc_route_resolve(c->snap, c->api.model, c->req->pool, &c->route) != ASC_OK) {
+    return 1;
+}
+
+/* dialect: NULL for /v1/chat/completions (pass-through when possible). */
+static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
+{
+    char err[600];
+    if (!authenticate(c))
+        return;
+    if (!decode_request(c, op, d))
+        return;
+    c->rec.model = c->model;
+    c->rec.stream = c->stream;
+    if (asc_route_resolve(c->snap, c->model, c->req->pool, &c->route) != ASC_OK) {
         snprintf(err, sizeof err,
-                 "The model `%.256s` does not exist or you do not have access to it.",
-                 c->api.model);
+                 "The model `%.256s` does not exist or you do not have access to it.", c->model);
         respond_error(c, 404, "model_not_found", err);
         return;
     }
-    if (!asc_key_allows(c->key, c->api.model)) {
-        snprintf(err, sizeof err, "this key may not use the model `%.256s`", c->api.model);
+    if (!asc_key_allows(c->key, c->model)) {
+        snprintf(err, sizeof err, "this key may not use the model `%.256s`", c->model);
         respond_error(c, 403, "model_not_allowed", err);
         return;
     }
     if (!c->route.direct && c->route.embedding != (op == ASC_OP_EMBEDDINGS)) {
-        snprintf(err, sizeof err, "the model `%.256s` is %s model", c->api.model,
+        snprintf(err, sizeof err, "the model `%.256s` is %s model", c->model,
                  c->route.embedding ? "an embedding" : "a chat");
         respond_error(c, 400, "invalid_request", err);
         return;
+    }
+    const asc_adapter_t *a = c->route.provider->adapter;
+    if (op == ASC_OP_EMBEDDINGS && a->embeddings_request == NULL) {
+        snprintf(err, sizeof err,
+                 "the model `%.256s` is served by a %s provider, which has no "
+                 "embeddings API",
+                 c->model, c->route.provider->kind);
+        respond_error(c, 400, "invalid_request", err);
+        return;
+    }
+    if (op == ASC_OP_CHAT && d == NULL) {
+        if (a->chat_request != NULL) {
+            c->passthrough = 1;
+        } else {
+            /* OpenAI chat to another dialect: decode again, canonically. */
+            c->dialect = &asc_dialect_openai_chat;
+            if (!decode_request(c, op, c->dialect))
+                return;
+        }
+    } else {
+        c->dialect = d;
     }
     c->rec.provider = c->route.provider->name;
     c->rec.upstream_model = c->route.upstream_model;
     char target[600];
     snprintf(target, sizeof target, "%s/%s", c->route.provider->name, c->route.upstream_model);
-    asc_record_add(&c->rec, ASC_REC_MODEL, c->api.model, target, 0, 0);
+    asc_record_add(&c->rec, ASC_REC_MODEL, c->model, target, 0, 0);
     asc_proxy_start(c);
 }
 
@@ -205,13 +264,26 @@ void asc_gateway_handle(asc_http_req_t *req, void *ud)
     if (path_is(req, "/v1/chat/completions")) {
         if (!post)
             return method_not_allowed(c, "POST");
-        handle_proxy(c, ASC_OP_CHAT);
+        handle_proxy(c, ASC_OP_CHAT, NULL);
+        return;
+    }
+    if (path_is(req, "/v1/messages")) {
+        c->errors = &asc_dialect_anthropic;
+        if (!post)
+            return method_not_allowed(c, "POST");
+        handle_proxy(c, ASC_OP_CHAT, &asc_dialect_anthropic);
+        return;
+    }
+    if (path_is(req, "/v1/responses")) {
+        if (!post)
+            return method_not_allowed(c, "POST");
+        handle_proxy(c, ASC_OP_CHAT, &asc_dialect_openai_responses);
         return;
     }
     if (path_is(req, "/v1/embeddings")) {
         if (!post)
             return method_not_allowed(c, "POST");
-        handle_proxy(c, ASC_OP_EMBEDDINGS);
+        handle_proxy(c, ASC_OP_EMBEDDINGS, NULL);
         return;
     }
     if (path_is(req, "/v1/models")) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "gateway/errors.h"
@@ -11,18 +12,16 @@
 #define MAX_ERROR_BODY (1024u * 1024)
 #define MAX_SSE_EVENT (8u * 1024 * 1024)
 
-static const asc_upstream_cb_t k_callbacks;
-
 static void release_attempt(asc_ctx_t *c)
 {
     asc_buf_free(&c->upbody);
     asc_buf_free(&c->resp);
+    asc_buf_free(&c->xout);
     if (c->sse_init) {
         asc_sse_free(&c->sse);
+        asc_xstream_free(&c->xs);
         c->sse_init = 0;
     }
-    asc_pool_destroy(c->evpool);
-    c->evpool = NULL;
 }
 
 static void cancel_upstream(asc_ctx_t *c)
@@ -33,8 +32,10 @@ static void cancel_upstream(asc_ctx_t *c)
     }
 }
 
-/* Gateway headers on every proxied response. */
-static size_t gateway_headers(asc_ctx_t *c, asc_http_header_t *h, size_t max, int stream)
+/* Gateway headers on every proxied response. The names are copied into the
+ * request's pool: settling may drop the last reference on the snapshot they
+ * live in before the headers are written. */
+static size_t gateway_headers(asc_ctx_t *c, asc_http_header_t *h, int stream)
 {
     size_t n = 0;
     if (stream) {
@@ -43,20 +44,17 @@ static size_t gateway_headers(asc_ctx_t *c, asc_http_header_t *h, size_t max, in
     } else {
         h[n++] = (asc_http_header_t){"Content-Type", 12, "application/json", 16};
     }
-    /* Copies in the request's pool: settling may drop the last reference
-     * on the snapshot these names live in before the headers are written. */
     size_t ml = strlen(c->route.public_name), pl = strlen(c->route.provider->name);
     const char *model = asc_pool_strndup(c->req->pool, c->route.public_name, ml);
     const char *prov = asc_pool_strndup(c->req->pool, c->route.provider->name, pl);
     h[n++] = (asc_http_header_t){"x-asc-model", 11, model, ml};
     h[n++] = (asc_http_header_t){"x-asc-provider", 14, prov, pl};
     h[n++] = (asc_http_header_t){"x-asc-attempts", 14, "1", 1};
-    (void)max;
     return n;
 }
 
-/* End with an error: a JSON error response before the stream started, an
- * error event (and no [DONE]) after. */
+/* End with an error: an error response in the client's dialect before the
+ * stream started, the dialect's error event (and no clean end) after. */
 static void fail(asc_ctx_t *c, int status, const char *code, const char *message,
                  const asc_http_header_t *extra, size_t nextra)
 {
@@ -68,14 +66,21 @@ static void fail(asc_ctx_t *c, int status, const char *code, const char *message
     if (!c->began) {
         asc_ctx_settle(c, status);
         release_attempt(c);
-        asc_error_respond(c->req, status, code, message, extra, nextra);
+        asc_gateway_error(c->req, c->errors, status, code, message, extra, nextra);
         return;
     }
     asc_buf_t b;
     asc_buf_init(&b, 0);
-    asc_buf_puts(&b, "data: ");
-    asc_error_body(&b, status, code, message);
-    asc_buf_puts(&b, "\n\n");
+    if (c->sse_init) {
+        asc_buf_t *saved = c->xs.out;
+        c->xs.out = &b;
+        asc_xstream_error(&c->xs, status, code, message);
+        c->xs.out = saved;
+    } else {
+        asc_buf_puts(&b, "data: ");
+        asc_error_body(&b, status, code, message);
+        asc_buf_puts(&b, "\n\n");
+    }
     asc_http_stream_write(c->req, b.data, b.len, NULL);
     asc_buf_free(&b);
     asc_ctx_settle(c, c->rec.status ? c->rec.status : 200);
@@ -116,39 +121,11 @@ static int begin_stream(asc_ctx_t *c)
     if (c->began)
         return 1;
     asc_http_header_t h[8];
-    size_t n = gateway_headers(c, h, 8, 1);
+    size_t n = gateway_headers(c, h, 1);
     c->began = 1;
     c->rec.status = 200;
     c->rec.ttfb_ns = asc_clock_ns() - c->rec.start_ns;
     return asc_http_stream_begin(c->req, 200, h, n) == ASC_OK;
-}
-
-static void forward(asc_ctx_t *c, const char *event, const char *data, size_t len)
-{
-    asc_buf_t b;
-    asc_buf_init(&b, 0);
-    asc_buf_reserve(&b, len + 32);
-    if (event[0])
-        asc_buf_printf(&b, "event: %s\n", event);
-    /* multi-line data stays multi-line */
-    size_t i = 0;
-    do {
-        const char *nl = memchr(data + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        asc_buf_puts(&b, "data: ");
-        asc_buf_append(&b, data + i, end - i);
-        asc_buf_putc(&b, '\n');
-        i = end + 1;
-    } while (i < len);
-    asc_buf_putc(&b, '\n');
-    int congested = 0;
-    c->rec.bytes_out += b.len;
-    asc_http_stream_write(c->req, b.data, b.len, &congested);
-    asc_buf_free(&b);
-    if (congested && !c->paused && c->xfer != NULL) {
-        c->paused = 1;
-        asc_upstream_pause(c->xfer, 1);
-    }
 }
 
 static int on_sse_event(void *ud, const char *event, const char *data, size_t len, size_t raw_end)
@@ -157,49 +134,45 @@ static int on_sse_event(void *ud, const char *event, const char *data, size_t le
     (void)raw_end;
     if (c->finished)
         return 1;
-    asc_stream_event_t ev;
-    /* Events are parsed in a scratch pool reset each time: a long stream
-     * must not grow the request's memory. */
-    asc_pool_reset(c->evpool);
-    if (c->route.provider->adapter->parse_stream_event(c->evpool, event, data, len, &ev) !=
-        ASC_OK) {
+    asc_buf_clear(&c->xout);
+    int had_content = c->xs.first_content;
+    asc_err_t e = asc_xstream_event(&c->xs, event, data, len);
+    if (e == ASC_EINVAL) {
         fail(c, 502, "upstream_error", "the upstream sent a malformed stream event", NULL, 0);
         return 1;
     }
-    if (ev.error) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "upstream error inside the stream: %s",
-                 ev.error_message[0] ? ev.error_message : "unknown error");
-        int overloaded = strstr(ev.error_code, "overload") != NULL ||
-                         strstr(ev.error_message, "overload") != NULL;
-        int limited = strstr(ev.error_code, "rate_limit") != NULL;
-        if (limited)
-            fail(c, 429, "rate_limited", msg, NULL, 0);
-        else if (overloaded)
-            fail(c, 503, "overloaded", msg, NULL, 0);
-        else
-            fail(c, 502, "upstream_error", msg, NULL, 0);
+    if (e == ASC_ECLOSED) {
+        fail(c, c->xs.error_status, c->xs.error_code, c->xs.error_message, NULL, 0);
         return 1;
     }
-    if (ev.usage.present)
-        c->rec.usage = ev.usage;
-    if (ev.finish_reason[0]) {
-        snprintf(c->rec.finish_reason, sizeof c->rec.finish_reason, "%s", ev.finish_reason);
-        asc_record_add(&c->rec, ASC_REC_FINISH, ev.finish_reason, NULL, 0, 0);
-    }
-    c->out_bytes += ev.content_bytes;
-    if (ev.content && c->rec.first_token_ns == 0) {
+    if (c->xs.first_content && !had_content) {
         c->rec.first_token_ns = asc_clock_ns() - c->rec.start_ns;
         asc_record_add(&c->rec, ASC_REC_FIRST_TOKEN, NULL, NULL, 0, 0);
     }
-    if (ev.usage_only && !c->api.include_usage)
-        return 0; /* requested by asc, not by the client */
-    if (ev.done)
-        c->saw_done = 1;
+    if (c->xout.len == 0)
+        return 0;
     if (!begin_stream(c))
         return 1;
-    forward(c, event, data, len);
+    int congested = 0;
+    c->rec.bytes_out += c->xout.len;
+    asc_http_stream_write(c->req, c->xout.data, c->xout.len, &congested);
+    if (congested && !c->paused && c->xfer != NULL) {
+        c->paused = 1;
+        asc_upstream_pause(c->xfer, 1);
+    }
     return 0;
+}
+
+/* Copy what the translator learned into the record. */
+static void stream_to_record(asc_ctx_t *c)
+{
+    if (c->xs.usage.present)
+        c->rec.usage = c->xs.usage;
+    c->out_bytes = c->xs.gen_bytes;
+    if (c->xs.finish[0] && c->rec.finish_reason[0] == '\0') {
+        snprintf(c->rec.finish_reason, sizeof c->rec.finish_reason, "%s", c->xs.finish);
+        asc_record_add(&c->rec, ASC_REC_FINISH, c->xs.finish, NULL, 0, 0);
+    }
 }
 
 /* ---- upstream callbacks ------------------------------------------------- */
@@ -207,7 +180,6 @@ static int on_sse_event(void *ud, const char *event, const char *data, size_t le
 static void on_up_headers(asc_upstream_xfer_t *x, int status, void *ud)
 {
     asc_ctx_t *c = ud;
-    (void)x;
     c->up_status = status;
     c->rec.upstream_status = status;
     asc_record_add(&c->rec, ASC_REC_UPSTREAM_STATUS, NULL, NULL, status, 0);
@@ -215,10 +187,12 @@ static void on_up_headers(asc_upstream_xfer_t *x, int status, void *ud)
     size_t ctl = 0;
     const char *ct = asc_upstream_header(x, "content-type", &ctl);
     int is_sse = ct != NULL && ctl >= 17 && strncasecmp(ct, "text/event-stream", 17) == 0;
-    if (ok && c->api.stream && is_sse) {
+    if (ok && c->stream && is_sse) {
         asc_sse_init(&c->sse, MAX_SSE_EVENT);
+        asc_buf_init(&c->xout, 0);
+        asc_xstream_init(&c->xs, c->route.provider->adapter, c->dialect, &c->canon, c->model,
+                         c->passthrough, c->include_usage, c->req->pool, &c->xout);
         c->sse_init = 1;
-        c->evpool = asc_pool_create(0);
         return;
     }
     asc_buf_init(&c->resp, ok ? MAX_UPSTREAM_BODY : MAX_ERROR_BODY);
@@ -249,6 +223,7 @@ static void on_up_data(asc_upstream_xfer_t *x, const char *p, size_t n, void *ud
         fail(c, 502, "upstream_error", "the upstream response exceeded the size limit", NULL, 0);
 }
 
+/* The complete non-streamed response: relayed (pass-through) or translated. */
 static void finish_nonstream(asc_ctx_t *c)
 {
     int st = c->up_status;
@@ -256,12 +231,29 @@ static void finish_nonstream(asc_ctx_t *c)
         map_upstream_error(c, st, c->resp.data, c->resp.len);
         return;
     }
-    char fr[32];
+    const asc_adapter_t *a = c->route.provider->adapter;
+    char fr[32] = "";
     size_t gen = 0;
     asc_usage_t usage;
-    if (c->route.provider->adapter->parse_response(c->req->pool, c->resp.data ? c->resp.data : "",
-                                                   c->resp.len, &usage, fr, sizeof fr,
-                                                   &gen) != ASC_OK) {
+    memset(&usage, 0, sizeof usage);
+    const char *in = c->resp.data ? c->resp.data : "";
+    asc_buf_t body;
+    asc_buf_init(&body, 0);
+    asc_err_t e;
+    if (c->passthrough || c->dialect == NULL) {
+        e = a->parse_response(c->req->pool, in, c->resp.len, &usage, fr, sizeof fr, &gen);
+        if (e == ASC_OK) {
+            /* relay the upstream's bytes as they are */
+            asc_buf_free(&body);
+            body = c->resp;
+            asc_buf_init(&c->resp, 0);
+        }
+    } else {
+        e = asc_translate_response(a, c->dialect, c->req->pool, in, c->resp.len, c->model, &body,
+                                   &usage, fr, sizeof fr, &gen);
+    }
+    if (e != ASC_OK) {
+        asc_buf_free(&body);
         fail(c, 502, "upstream_error", "the upstream sent a malformed response", NULL, 0);
         return;
     }
@@ -273,14 +265,12 @@ static void finish_nonstream(asc_ctx_t *c)
         asc_record_add(&c->rec, ASC_REC_FINISH, fr, NULL, 0, 0);
     }
     asc_http_header_t h[8];
-    size_t n = gateway_headers(c, h, 8, 0);
-    c->rec.bytes_out = c->resp.len;
+    size_t n = gateway_headers(c, h, 0);
+    c->rec.bytes_out = body.len;
     c->rec.ttfb_ns = asc_clock_ns() - c->rec.start_ns;
     asc_ctx_settle(c, 200);
-    /* c lives in the request's pool: take the body out of it, release the
-     * rest, then end the request (after which c is gone). */
-    asc_buf_t body = c->resp;
-    asc_buf_init(&c->resp, 0);
+    /* c lives in the request's pool: release the rest, then end the request
+     * (after which c is gone). */
     c->xfer = NULL;
     release_attempt(c);
     asc_http_respond(c->req, 200, h, n, body.data ? body.data : "", body.len);
@@ -290,15 +280,20 @@ static void finish_nonstream(asc_ctx_t *c)
 static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, void *ud)
 {
     asc_ctx_t *c = ud;
+    (void)x;
     if (c->finished)
         return;
     if (e == ASC_ETIMEOUT) {
         c->xfer = NULL;
+        if (c->sse_init)
+            stream_to_record(c);
         fail(c, 504, "upstream_timeout", msg, NULL, 0);
         return;
     }
     if (e != ASC_OK) {
         c->xfer = NULL;
+        if (c->sse_init)
+            stream_to_record(c);
         char m[300];
         snprintf(m, sizeof m, "upstream connection failed: %s", msg ? msg : "error");
         fail(c, 502, "upstream_error", m, NULL, 0);
@@ -306,11 +301,16 @@ static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, voi
     }
     if (c->sse_init) {
         c->xfer = NULL;
-        if (!c->saw_done) {
+        asc_buf_clear(&c->xout);
+        int complete = !asc_sse_pending(&c->sse) && asc_xstream_finish(&c->xs);
+        stream_to_record(c);
+        if (!complete) {
             fail(c, 502, "upstream_error", "the upstream stream ended before it was complete", NULL,
                  0);
             return;
         }
+        if (c->xout.len > 0 && begin_stream(c))
+            asc_http_stream_write(c->req, c->xout.data, c->xout.len, NULL);
         asc_ctx_settle(c, 200);
         release_attempt(c);
         asc_http_stream_end(c->req, 0);
@@ -318,7 +318,6 @@ static void on_up_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, voi
     }
     /* Non-streamed (or a stream request answered without SSE: an error).
      * The request ends inside: c must not be touched after. */
-    (void)x;
     finish_nonstream(c);
 }
 
@@ -336,6 +335,8 @@ static void on_client_abort(asc_http_req_t *req)
     if (c->finished)
         return;
     cancel_upstream(c);
+    if (c->sse_init)
+        stream_to_record(c);
     c->rec.aborted = 1;
     c->rec.error_code = "client_closed";
     asc_record_add(&c->rec, ASC_REC_ABORT, NULL, NULL, 0, 0);
@@ -360,40 +361,39 @@ static struct curl_slist *request_headers(asc_ctx_t *c)
     struct curl_slist *head = c->route.provider->headers;
     size_t tl = 0;
     const char *tp = asc_http_req_header(c->req, "traceparent", &tl);
-    if (tp != NULL && tl == 55) {
-        struct curl_slist *node = asc_pool_alloc(c->req->pool, sizeof *node);
-        char *line = asc_pool_alloc(c->req->pool, 13 + tl + 1);
-        memcpy(line, "traceparent: ", 13);
-        memcpy(line + 13, tp, tl);
-        line[13 + tl] = '\0';
-        int ok = 1;
-        for (size_t i = 13; i < 13 + tl; i++)
-            if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f') ||
-                  line[i] == '-'))
-                ok = 0;
-        if (ok) {
-            node->data = line;
-            node->next = head;
-            head = node;
-        }
-    }
-    return head;
+    if (tp == NULL || tl != 55)
+        return head;
+    for (size_t i = 0; i < tl; i++)
+        if (!((tp[i] >= '0' && tp[i] <= '9') || (tp[i] >= 'a' && tp[i] <= 'f') || tp[i] == '-'))
+            return head;
+    struct curl_slist *node = asc_pool_alloc(c->req->pool, sizeof *node);
+    char *line = asc_pool_alloc(c->req->pool, 13 + tl + 1);
+    memcpy(line, "traceparent: ", 13);
+    memcpy(line + 13, tp, tl);
+    line[13 + tl] = '\0';
+    node->data = line;
+    node->next = head;
+    return node;
 }
 
 void asc_proxy_start(asc_ctx_t *c)
 {
     const asc_provider_rt_t *p = c->route.provider;
+    const asc_adapter_t *a = p->adapter;
     const asc_config_provider_t *pc = p->cfg;
-    char err[256];
+    char err[512];
     c->req->data = c;
     c->req->on_abort = on_client_abort;
     c->req->on_drain = on_client_drain;
     asc_buf_init(&c->upbody, 0);
-    asc_err_t rc = c->api.op == ASC_OP_CHAT
-                       ? p->adapter->chat_request(&c->api, c->route.upstream_model, &c->upbody, err,
-                                                  sizeof err)
-                       : p->adapter->embeddings_request(&c->api, c->route.upstream_model,
-                                                        &c->upbody, err, sizeof err);
+    asc_err_t rc;
+    if (c->api.op == ASC_OP_EMBEDDINGS)
+        rc = a->embeddings_request(&c->api, c->route.upstream_model, &c->upbody, err, sizeof err);
+    else if (c->passthrough)
+        rc = a->chat_request(&c->api, c->route.upstream_model, &c->upbody, err, sizeof err);
+    else
+        rc = a->encode_chat(&c->canon, c->route.upstream_model, c->req->pool, &c->upbody, err,
+                            sizeof err);
     if (rc != ASC_OK) {
         fail(c, 400, "invalid_request", err, NULL, 0);
         return;
@@ -401,7 +401,7 @@ void asc_proxy_start(asc_ctx_t *c)
     c->rec.attempts = 1;
     asc_record_add(&c->rec, ASC_REC_ATTEMPT, p->name, c->route.upstream_model, 1, 0);
     asc_upstream_req_t ur = {
-        .url = c->api.op == ASC_OP_CHAT ? p->chat_url : p->embeddings_url,
+        .url = c->api.op == ASC_OP_EMBEDDINGS ? p->embeddings_url : p->chat_url,
         .method = "POST",
         .body = c->upbody.data,
         .body_len = c->upbody.len,

@@ -205,11 +205,15 @@ static asc_err_t build_provider(const asc_config_provider_t *pc, asc_snapshot_ct
     asc_buf_init(&b, 0);
     asc_buf_printf(&b, "%s%s", base, p->adapter->chat_path);
     p->chat_url = asc_buf_take(&b, NULL);
-    asc_buf_printf(&b, "%s%s", base, p->adapter->embeddings_path);
-    p->embeddings_url = asc_buf_take(&b, NULL);
+    if (p->adapter->embeddings_path != NULL) {
+        asc_buf_printf(&b, "%s%s", base, p->adapter->embeddings_path);
+        p->embeddings_url = asc_buf_take(&b, NULL);
+    }
     p->headers = curl_slist_append(NULL, "Content-Type: application/json");
     p->headers = curl_slist_append(p->headers, "Expect:");
     p->headers = curl_slist_append(p->headers, "Accept:");
+    for (const char *const *sh = p->adapter->static_headers; sh != NULL && *sh != NULL; sh++)
+        p->headers = curl_slist_append(p->headers, *sh);
     if (secret != NULL) {
         p->adapter->auth_header(secret, &b);
         p->headers = curl_slist_append(p->headers, b.data);

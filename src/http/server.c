@@ -68,9 +68,9 @@ struct conn {
     int closing;
     int close_after_write; /* close once the write queue is empty */
     int reading;
-    int reject; /* over max_connections: answer 503 and close */
-    int failed; /* a write failed: closed from the loop, not from inside the write */
-    int lingering; /* error answered before the body was read: drain, then close */
+    int reject;      /* over max_connections: answer 503 and close */
+    int failed;      /* a write failed: closed from the loop, not from inside the write */
+    int lingering;   /* error answered before the body was read: drain, then close */
     int reset_close; /* close with RST (asc_http_req_reset) */
     size_t linger_bytes;
     uv_shutdown_t shutdown_req;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "api/openai.h"
+#include "canon/canon.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/pool.h"
@@ -83,6 +84,30 @@ typedef struct asc_adapter {
                                     size_t len, asc_stream_event_t *ev);
     /* Classify a non-2xx upstream response. */
     void (*classify_error)(int status, const char *body, size_t len, asc_upstream_error_t *out);
+
+    /* ---- canonical translation (any inbound dialect) ------------------ */
+
+    /* Extra fixed request headers ("anthropic-version: 2023-06-01"),
+     * NULL-terminated, or NULL. */
+    const char *const *static_headers;
+    /* The upstream request body for a canonical request. A parameter the
+     * provider cannot honour and that would change the answer is
+     * ASC_EUNSUPPORTED with a message naming it (the client gets a 400);
+     * hints that do not change the answer are dropped and named in
+     * *dropped (comma-separated, for the execution record) when not NULL. */
+    asc_err_t (*encode_chat)(const asc_chat_req_t *req, const char *upstream_model,
+                             asc_pool_t *pool, asc_buf_t *out, char *err, size_t errlen);
+    /* A complete upstream response into the canonical one. ASC_EINVAL when
+     * it is not a valid response. */
+    asc_err_t (*decode_chat)(asc_pool_t *pool, const char *body, size_t len, asc_chat_resp_t *out);
+    /* Streaming: per-request state (zeroed by the caller), then one SSE
+     * event at a time, emitting zero or more canonical events. The pool is
+     * scratch, reset between events: emitted strings must be used (or
+     * copied) before the emit callback returns. ASC_EINVAL on a malformed
+     * event. */
+    size_t stream_state_size;
+    asc_err_t (*decode_stream)(void *state, asc_pool_t *pool, const char *event, const char *data,
+                               size_t len, asc_sev_fn emit, void *ud);
 } asc_adapter_t;
 
 /* The adapter for a provider kind ("openai", "openai-compatible", "mock"),
@@ -90,5 +115,8 @@ typedef struct asc_adapter {
 const asc_adapter_t *asc_adapter_for_kind(const char *kind);
 
 extern const asc_adapter_t asc_adapter_openai;
+extern const asc_adapter_t asc_adapter_openai_compatible;
+extern const asc_adapter_t asc_adapter_anthropic;
+extern const asc_adapter_t asc_adapter_mistral;
 
 #endif

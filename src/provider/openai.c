@@ -1,10 +1,14 @@
 /* OpenAI adapter: the inbound dialect is the provider's own, so requests are
- * spliced (model renamed, streamed usage requested) rather than rebuilt. */
+ * spliced (model renamed, streamed usage requested) rather than rebuilt.
+ * Other inbound dialects go through the canonical codec (openai_canon.c,
+ * openai_decode.c). The openai-compatible table differs only in the
+ * canonical encoder (max_tokens instead of max_completion_tokens). */
 #include <stdio.h>
 #include <string.h>
 
 #include "json/json.h"
 #include "provider/adapter.h"
+#include "provider/openai_canon.h"
 
 static asc_err_t auth_header(const char *secret, asc_buf_t *out)
 {
@@ -275,6 +279,18 @@ static void classify_error(int status, const char *body, size_t len, asc_upstrea
     }
 }
 
+static asc_err_t encode_openai(const asc_chat_req_t *req, const char *upstream_model,
+                               asc_pool_t *pool, asc_buf_t *out, char *err, size_t errlen)
+{
+    return asc_openai_canon_encode(ASC_OAI_OPENAI, req, upstream_model, pool, out, err, errlen);
+}
+
+static asc_err_t encode_compatible(const asc_chat_req_t *req, const char *upstream_model,
+                                   asc_pool_t *pool, asc_buf_t *out, char *err, size_t errlen)
+{
+    return asc_openai_canon_encode(ASC_OAI_COMPATIBLE, req, upstream_model, pool, out, err, errlen);
+}
+
 const asc_adapter_t asc_adapter_openai = {
     .version = ASC_ADAPTER_VERSION,
     .kind = "openai",
@@ -286,4 +302,30 @@ const asc_adapter_t asc_adapter_openai = {
     .parse_response = parse_response,
     .parse_stream_event = parse_stream_event,
     .classify_error = classify_error,
+    .static_headers = NULL,
+    .encode_chat = encode_openai,
+    .decode_chat = asc_openai_canon_decode,
+    .stream_state_size = sizeof(asc_oai_stream_t),
+    .decode_stream = asc_openai_canon_stream,
+};
+
+/* Self-hosted servers (vLLM, llama.cpp, Ollama, TGI) and hosted
+ * OpenAI-compatible APIs: the same wire format; many only know max_tokens,
+ * and usage may be missing from streams (the gateway estimates it). */
+const asc_adapter_t asc_adapter_openai_compatible = {
+    .version = ASC_ADAPTER_VERSION,
+    .kind = "openai-compatible",
+    .chat_path = "/chat/completions",
+    .embeddings_path = "/embeddings",
+    .auth_header = auth_header,
+    .chat_request = chat_request,
+    .embeddings_request = embeddings_request,
+    .parse_response = parse_response,
+    .parse_stream_event = parse_stream_event,
+    .classify_error = classify_error,
+    .static_headers = NULL,
+    .encode_chat = encode_compatible,
+    .decode_chat = asc_openai_canon_decode,
+    .stream_state_size = sizeof(asc_oai_stream_t),
+    .decode_stream = asc_openai_canon_stream,
 };

@@ -40,7 +40,7 @@ struct asc_upstream {
 struct asc_upstream_xfer {
     asc_upstream_t *u;
     CURL *easy;
-    spare_t cfg; /* what the handle was configured with */
+    spare_t cfg;      /* what the handle was configured with */
     uv_timer_t timer; /* first-byte / idle */
     asc_upstream_cb_t cb;
     void *ud;
