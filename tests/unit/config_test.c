@@ -66,7 +66,7 @@ static void check_default(const char *expect_base_url)
 {
     asc_config_t *c = load(asc_config_default_yaml);
     assert_string_equal(c->server.listen, "127.0.0.1:8080");
-    assert_int_equal(c->nproviders, 2);
+    assert_int_equal(c->nproviders, 4);
     assert_string_equal(c->providers[0].name, "mock");
     assert_string_equal(c->providers[0].kind, "mock");
     assert_null(c->providers[0].base_url);
@@ -76,16 +76,35 @@ static void check_default(const char *expect_base_url)
     assert_string_equal(c->providers[1].base_url, expect_base_url);
     assert_string_equal(c->providers[1].api_key_ref, "env:OPENAI_API_KEY");
     assert_int_equal(c->providers[1].optional, 1);
+    /* Anthropic and Mistral: the API roots their SDKs take, env-overridable */
+    const char *ab = getenv("ANTHROPIC_BASE_URL"), *mb = getenv("MISTRAL_BASE_URL");
+    assert_string_equal(c->providers[2].name, "anthropic");
+    assert_string_equal(c->providers[2].kind, "anthropic");
+    assert_string_equal(c->providers[2].base_url, ab && *ab ? ab : "https://api.anthropic.com");
+    assert_string_equal(c->providers[2].api_key_ref, "env:ANTHROPIC_API_KEY");
+    assert_int_equal(c->providers[2].optional, 1);
+    assert_string_equal(c->providers[3].name, "mistral");
+    assert_string_equal(c->providers[3].kind, "mistral");
+    assert_string_equal(c->providers[3].base_url, mb && *mb ? mb : "https://api.mistral.ai");
+    assert_string_equal(c->providers[3].api_key_ref, "env:MISTRAL_API_KEY");
+    assert_int_equal(c->providers[3].optional, 1);
     const char *names[] = {"mock-fast",
                            "mock-slow",
                            "mock-embed",
                            "gpt-4o-mini",
                            "gpt-4o",
                            "gpt-4.1-mini",
-                           "text-embedding-3-small"};
-    assert_int_equal(c->nmodels, 7);
-    for (size_t i = 0; i < 7; i++)
+                           "text-embedding-3-small",
+                           "claude-sonnet-4-5",
+                           "claude-haiku-4-5",
+                           "mistral-small-latest",
+                           "mistral-large-latest",
+                           "mistral-embed"};
+    assert_int_equal(c->nmodels, 12);
+    for (size_t i = 0; i < 12; i++)
         assert_string_equal(c->models[i].name, names[i]);
+    assert_string_equal(c->models[7].provider, "anthropic");
+    assert_string_equal(c->models[11].type, "embedding");
     assert_string_equal(c->models[1].model, "mock-slow@ttft_ms=400,itl_ms=40,tokens=64");
     assert_string_equal(c->models[2].type, "embedding");
     assert_string_equal(c->models[3].provider, "openai");
@@ -106,6 +125,8 @@ static void test_default_config_valid(void **state)
     (void)state;
     unsetenv("OPENAI_API_KEY");
     unsetenv("OPENAI_BASE_URL");
+    unsetenv("ANTHROPIC_BASE_URL");
+    unsetenv("MISTRAL_BASE_URL");
     unsetenv("ASC_DEV_KEY");
     check_default("https://api.openai.com/v1");
     setenv("OPENAI_API_KEY", "sk-test-not-a-real-key", 1);
@@ -121,6 +142,11 @@ static void test_default_config_valid(void **state)
                "providers[1].base_url: must start with http:// or https://");
     unsetenv("OPENAI_BASE_URL");
     unsetenv("OPENAI_API_KEY");
+    setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9998", 1);
+    setenv("MISTRAL_BASE_URL", "http://127.0.0.1:9997/mistral", 1);
+    check_default("https://api.openai.com/v1");
+    unsetenv("ANTHROPIC_BASE_URL");
+    unsetenv("MISTRAL_BASE_URL");
 }
 
 static void test_default_config_is_commented(void **state)
@@ -701,7 +727,7 @@ static void test_load_file(void **state)
                      (ssize_t)strlen(asc_config_default_yaml));
     close(fd);
     assert_int_equal(asc_config_load_file(path, &c, err, sizeof err), ASC_OK);
-    assert_int_equal(c->nmodels, 7);
+    assert_int_equal(c->nmodels, 12);
     asc_config_free(c);
     unlink(path);
 
