@@ -125,8 +125,13 @@ static int decode_request(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
         }
     } else {
         c->api.op = ASC_OP_CHAT;
+        err[0] = '\0';
         e = d->decode(c->req->pool, c->req->body, c->req->body_len, c->req, &c->canon, err,
                       sizeof err);
+        /* Hints the dialect dropped (they do not change the answer) are
+         * named in the execution record (DESIGN §9). */
+        if (e == ASC_OK && err[0] != '\0')
+            asc_record_add(&c->rec, ASC_REC_NOTE, err, NULL, 0, 0);
         if (e == ASC_OK &&
             (c->canon.model.p == NULL || c->canon.model.n == 0 || c->canon.model.n > 256 ||
              memchr(c->canon.model.p, 0, c->canon.model.n) != NULL)) {

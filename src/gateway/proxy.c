@@ -386,6 +386,7 @@ void asc_proxy_start(asc_ctx_t *c)
     c->req->on_abort = on_client_abort;
     c->req->on_drain = on_client_drain;
     asc_buf_init(&c->upbody, 0);
+    err[0] = '\0';
     asc_err_t rc;
     if (c->api.op == ASC_OP_EMBEDDINGS)
         rc = a->embeddings_request(&c->api, c->route.upstream_model, &c->upbody, err, sizeof err);
@@ -397,6 +398,12 @@ void asc_proxy_start(asc_ctx_t *c)
     if (rc != ASC_OK) {
         fail(c, 400, "invalid_request", err, NULL, 0);
         return;
+    }
+    if (err[0] != '\0') { /* hints the adapter dropped */
+        char note[600];
+        snprintf(note, sizeof note, "%s%s", strncmp(err, "dropped", 7) == 0 ? "" : "dropped: ",
+                 err);
+        asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
     }
     c->rec.attempts = 1;
     asc_record_add(&c->rec, ASC_REC_ATTEMPT, p->name, c->route.upstream_model, 1, 0);
