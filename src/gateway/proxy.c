@@ -401,8 +401,8 @@ void asc_proxy_start(asc_ctx_t *c)
     }
     if (err[0] != '\0') { /* hints the adapter dropped */
         char note[600];
-        snprintf(note, sizeof note, "%s%s", strncmp(err, "dropped", 7) == 0 ? "" : "dropped: ",
-                 err);
+        snprintf(note, sizeof note, "%s%s",
+                 strncmp(err, "dropped", 7) == 0 ? "" : "dropped: ", err);
         asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
     }
     c->rec.attempts = 1;

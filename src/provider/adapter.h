@@ -110,6 +110,13 @@ typedef struct asc_adapter {
                                size_t len, asc_sev_fn emit, void *ud);
 } asc_adapter_t;
 
+/* The shared status → class rules: `msg` is the provider's own message
+ * (relayed except for 401/403), `context` marks a context-length overflow,
+ * `overloaded` an overload reported under another status, `fallback_4xx`
+ * a client error that another target may still serve (an unknown model). */
+void asc_upstream_error_classify(int status, const char *msg, int context, int overloaded,
+                                 int fallback_4xx, asc_upstream_error_t *out);
+
 /* The adapter for a provider kind ("openai", "openai-compatible", "mock"),
  * or NULL when the kind has none yet. */
 const asc_adapter_t *asc_adapter_for_kind(const char *kind);

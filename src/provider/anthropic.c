@@ -92,40 +92,8 @@ static void classify_error(int status, const char *body, size_t len, asc_upstrea
      * length and `max_tokens` exceed context limit: ..." */
     int context = status == 400 && (contains_ci(msg, "prompt is too long") ||
                                     contains_ci(msg, "exceed context limit"));
-    if (status == 401 || status == 403) {
-        /* Anthropic's text may quote part of the key: never relayed. */
-        out->cls = ASC_UPERR_AUTH;
-        out->fallback = 1;
-        snprintf(out->message, sizeof out->message,
-                 "the upstream provider refused the gateway's credential (status %d)", status);
-    } else if (status == 429) {
-        out->cls = ASC_UPERR_RATE_LIMIT;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream rate limit: %s",
-                 msg[0] ? msg : "too many requests");
-    } else if (status == 529 || status == 503 || strcmp(type, "overloaded_error") == 0) {
-        out->cls = ASC_UPERR_OVERLOADED;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream overloaded: %s",
-                 msg[0] ? msg : "service unavailable");
-    } else if (status >= 500) {
-        out->cls = ASC_UPERR_SERVER;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream error (status %d): %s", status,
-                 msg[0] ? msg : "server error");
-    } else if (status >= 400) {
-        /* A context overflow or an unknown model at this target may well
-         * succeed at another one; other 4xx are the request's fault. */
-        out->cls = context ? ASC_UPERR_CONTEXT : ASC_UPERR_CLIENT;
-        out->fallback = context || status == 404;
-        snprintf(out->message, sizeof out->message, "%s",
-                 msg[0] ? msg : "the upstream provider rejected the request");
-    } else {
-        out->cls = ASC_UPERR_PROTOCOL;
-        out->fallback = 1;
-        snprintf(out->message, sizeof out->message,
-                 "unexpected upstream status %d (redirects are never followed)", status);
-    }
+    asc_upstream_error_classify(status, msg, context, strcmp(type, "overloaded_error") == 0,
+                                status == 404, out);
 }
 
 /* ---- streaming -------------------------------------------------------- */

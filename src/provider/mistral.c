@@ -204,38 +204,7 @@ static void classify_error(int status, const char *body, size_t len, asc_upstrea
      * context length" */
     int context =
         strstr(msg, "context length") != NULL || strstr(msg, "too large for model") != NULL;
-    if (status == 401 || status == 403) {
-        out->cls = ASC_UPERR_AUTH;
-        out->fallback = 1;
-        snprintf(out->message, sizeof out->message,
-                 "the upstream provider refused the gateway's credential (status %d)", status);
-    } else if (status == 429) {
-        out->cls = ASC_UPERR_RATE_LIMIT;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream rate limit: %s",
-                 msg[0] ? msg : "too many requests");
-    } else if (status == 529 || status == 503) {
-        out->cls = ASC_UPERR_OVERLOADED;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream overloaded: %s",
-                 msg[0] ? msg : "service unavailable");
-    } else if (status >= 500) {
-        out->cls = ASC_UPERR_SERVER;
-        out->retryable = out->fallback = 1;
-        snprintf(out->message, sizeof out->message, "upstream error (status %d): %s", status,
-                 msg[0] ? msg : "server error");
-    } else if (status >= 400) {
-        /* 400 and 422 (schema validation): the request is wrong */
-        out->cls = context ? ASC_UPERR_CONTEXT : ASC_UPERR_CLIENT;
-        out->fallback = context;
-        snprintf(out->message, sizeof out->message, "%s",
-                 msg[0] ? msg : "the upstream provider rejected the request");
-    } else {
-        out->cls = ASC_UPERR_PROTOCOL;
-        out->fallback = 1;
-        snprintf(out->message, sizeof out->message,
-                 "unexpected upstream status %d (redirects are never followed)", status);
-    }
+    asc_upstream_error_classify(status, msg, context, 0, 0, out);
 }
 
 static asc_err_t encode_chat(const asc_chat_req_t *req, const char *upstream_model,
