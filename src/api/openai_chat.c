@@ -1138,13 +1138,30 @@ typedef struct {
     size_t model_len, id_len;
     char model[MODEL_MAX];
     char id[ID_MAX];
+    /* whole_tool_calls: the call being collected (heap; stream_free) */
+    int whole;
+    int pend_active, pend_index;
+    asc_buf_t pend_id, pend_name, pend_args;
 } chat_stream_t;
+
+static void chat_stream_free(void *state)
+{
+    chat_stream_t *s = state;
+    asc_buf_free(&s->pend_id);
+    asc_buf_free(&s->pend_name);
+    asc_buf_free(&s->pend_args);
+    s->pend_active = 0;
+}
 
 static void chat_stream_begin(void *state, const asc_chat_req_t *req, const char *model)
 {
     chat_stream_t *s = state;
     memset(s, 0, sizeof *s);
     s->include_usage = req != NULL && req->include_usage;
+    s->whole = req != NULL && req->whole_tool_calls;
+    asc_buf_init(&s->pend_id, 4096);
+    asc_buf_init(&s->pend_name, 4096);
+    asc_buf_init(&s->pend_args, 8u * 1024 * 1024);
     s->created = (int64_t)time(NULL);
     asc_str_t m = model != NULL ? (asc_str_t){model, strlen(model)}
                   : req != NULL ? req->model
@@ -1243,11 +1260,68 @@ static void write_error(chat_stream_t *s, int status, const char *code, asc_str_
     asc_buf_puts(out, "\n\n");
 }
 
+static void tool_start_delta(chat_stream_t *s, int ci, asc_str_t id, asc_str_t name, asc_str_t args,
+                             asc_buf_t *out)
+{
+    ensure_started(s, out);
+    chunk_open(s, out);
+    asc_buf_printf(out, "{\"tool_calls\":[{\"index\":%d,\"id\":", tool_slot(s, ci));
+    asc_buf_json_string(out, id.p != NULL ? id : (asc_str_t){"", 0});
+    asc_buf_puts(out, ",\"type\":\"function\",\"function\":{\"name\":");
+    asc_buf_json_string(out, name.p != NULL ? name : (asc_str_t){"", 0});
+    asc_buf_puts(out, ",\"arguments\":");
+    asc_buf_json_string(out, args.p != NULL ? args : (asc_str_t){"", 0});
+    asc_buf_puts(out, "}}]}");
+    chunk_close(s, NULL, out);
+}
+
+static asc_str_t buf_str(const asc_buf_t *b)
+{
+    return (asc_str_t){b->data ? b->data : "", b->len};
+}
+
+/* whole_tool_calls: write the collected call as one delta. */
+static void flush_pending(chat_stream_t *s, asc_buf_t *out)
+{
+    if (!s->pend_active)
+        return;
+    s->pend_active = 0;
+    tool_start_delta(s, s->pend_index, buf_str(&s->pend_id), buf_str(&s->pend_name),
+                     buf_str(&s->pend_args), out);
+}
+
 static void chat_stream_event(void *state, const asc_sev_t *ev, asc_buf_t *out)
 {
     chat_stream_t *s = state;
     if (s->ended)
         return;
+    if (s->whole) {
+        /* Collect each call until an event that is not its own arguments,
+         * then write it whole. */
+        if (ev->type == ASC_SEV_TOOL_START) {
+            flush_pending(s, out);
+            asc_buf_clear(&s->pend_id);
+            asc_buf_clear(&s->pend_name);
+            asc_buf_clear(&s->pend_args);
+            if (ev->tool_id.p != NULL)
+                asc_buf_append(&s->pend_id, ev->tool_id.p, ev->tool_id.n);
+            if (ev->tool_name.p != NULL)
+                asc_buf_append(&s->pend_name, ev->tool_name.p, ev->tool_name.n);
+            s->pend_index = ev->tool_index;
+            s->pend_active = 1;
+            return;
+        }
+        if (ev->type == ASC_SEV_TOOL_ARGS && s->pend_active && ev->tool_index == s->pend_index) {
+            if (ev->text.n > 0 && asc_buf_append(&s->pend_args, ev->text.p, ev->text.n) != ASC_OK) {
+                s->pend_active = 0;
+                write_error(s, 502, "upstream_error",
+                            (asc_str_t){"tool call arguments exceed the size limit", 41}, out);
+            }
+            return;
+        }
+        if (ev->type != ASC_SEV_USAGE)
+            flush_pending(s, out);
+    }
     switch (ev->type) {
     case ASC_SEV_START:
         if (!s->started && asc_str_set(ev->id)) {
@@ -1267,14 +1341,7 @@ static void chat_stream_event(void *state, const asc_sev_t *ev, asc_buf_t *out)
         chunk_close(s, NULL, out);
         break;
     case ASC_SEV_TOOL_START:
-        ensure_started(s, out);
-        chunk_open(s, out);
-        asc_buf_printf(out, "{\"tool_calls\":[{\"index\":%d,\"id\":", tool_slot(s, ev->tool_index));
-        asc_buf_json_string(out, ev->tool_id.p != NULL ? ev->tool_id : (asc_str_t){"", 0});
-        asc_buf_puts(out, ",\"type\":\"function\",\"function\":{\"name\":");
-        asc_buf_json_string(out, ev->tool_name.p != NULL ? ev->tool_name : (asc_str_t){"", 0});
-        asc_buf_puts(out, ",\"arguments\":\"\"}}]}");
-        chunk_close(s, NULL, out);
+        tool_start_delta(s, ev->tool_index, ev->tool_id, ev->tool_name, (asc_str_t){"", 0}, out);
         break;
     case ASC_SEV_TOOL_ARGS:
         if (ev->text.n == 0)
@@ -1321,6 +1388,7 @@ static void chat_stream_error(void *state, int status, const char *code, const c
     chat_stream_t *s = state;
     if (s->ended)
         return;
+    s->pend_active = 0; /* a call that did not complete is not written */
     write_error(s, status, code,
                 message != NULL ? (asc_str_t){message, strlen(message)} : (asc_str_t){"", 0}, out);
 }
@@ -1351,4 +1419,5 @@ const asc_dialect_t asc_dialect_openai_chat = {
     .stream_event = chat_stream_event,
     .stream_error = chat_stream_error,
     .error_body = chat_error_body,
+    .stream_free = chat_stream_free,
 };

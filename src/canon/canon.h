@@ -117,8 +117,10 @@ typedef struct {
     asc_str_t user;     /* end-user id */
     asc_str_t metadata; /* raw JSON object, or absent */
     int stream;
-    int include_usage;  /* the client asked for streamed usage (OpenAI chat) */
-    size_t input_bytes; /* text bytes of the prompt (for estimates) */
+    int include_usage;    /* the client asked for streamed usage (OpenAI chat) */
+    int whole_tool_calls; /* stream each tool call in one delta with its name and all
+                             its arguments (Mistral's shape; its SDK needs it) */
+    size_t input_bytes;   /* text bytes of the prompt (for estimates) */
     /* Hints with no mapping in other dialects, kept for same-kind
      * pass-through (reasoning effort, thinking, service tier...). */
     asc_str_t reasoning; /* raw JSON: OpenAI reasoning / reasoning_effort as string */

@@ -154,6 +154,21 @@ static int decode_request(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
     return 1;
 }
 
+/* The Mistral SDKs speak chat completions but require every streamed
+ * tool-call delta to carry the function name, which OpenAI's streaming
+ * shape sends once (and openai-python would concatenate if repeated). Their
+ * requests are told apart by the User-Agent those SDKs send, and get
+ * Mistral's own shape: each tool call whole in one delta. */
+static int mistral_client(const asc_http_req_t *req)
+{
+    size_t n = 0;
+    const char *ua = asc_http_req_header(req, "user-agent", &n);
+    /* "mistral-client-typescript/2.7.0", "mistral-client-python/1.9.0",
+     * or the generator's "... @mistralai/mistralai" */
+    return ua != NULL &&
+           (memmem(ua, n, "mistral-client", 14) != NULL || memmem(ua, n, "mistralai", 9) != NULL);
+}
+
 /* dialect: NULL for /v1/chat/completions (pass-through when possible). */
 static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
 {
@@ -191,13 +206,15 @@ static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
         return;
     }
     if (op == ASC_OP_CHAT && d == NULL) {
-        if (a->chat_request != NULL) {
+        int mistral_sdk = mistral_client(c->req);
+        if (a->chat_request != NULL && !mistral_sdk) {
             c->passthrough = 1;
         } else {
             /* OpenAI chat to another dialect: decode again, canonically. */
             c->dialect = &asc_dialect_openai_chat;
             if (!decode_request(c, op, c->dialect))
                 return;
+            c->canon.whole_tool_calls = mistral_sdk;
         }
     } else {
         c->dialect = d;

@@ -141,10 +141,10 @@ for (const kind of KINDS) {
   });
 
   // The Mistral SDK's stream schema requires function.name in every tool-call
-  // delta (Mistral sends whole calls in one chunk); OpenAI's streaming format,
-  // which /v1/chat/completions speaks, sends the name once and then nameless
-  // argument fragments. Kept as a TODO so that a change on either side shows.
-  test(`mistral-sdk → ${kind}: streamed tool call`, { ...T, todo: 'OpenAI-format argument fragments carry no function.name, which the Mistral SDK requires' }, async () => {
+  // delta (Mistral sends whole calls in one chunk); OpenAI's streaming format
+  // sends the name once and then nameless argument fragments. asc recognises
+  // the Mistral SDK by its User-Agent and streams each call whole for it.
+  test(`mistral-sdk → ${kind}: streamed tool call`, T, async () => {
     const out = await drain(env.mistral().chat.stream({ model, messages: TOOL_USER, tools: TOOLS.mistral }));
     assert.equal(out.error, null, `stream threw: ${out.error}`);
     assert.deepEqual(out.finishes, ['tool_calls']);
