@@ -17,53 +17,11 @@
 #include <string.h>
 
 #include "api/anthropic_int.h"
+#include "api/openai.h"
 #include "json/json.h"
 
 #define MAX_MODEL_LEN 256
 #define MAX_USER_ID_LEN 256
-
-/* Fields through which other gateways let a client pick the upstream host or
- * credential (ADVERSARIAL #2), as in api/openai.c: refused at the top level
- * and inside the routing/provider option objects (metadata included) with
- * the same message. */
-static const char *const k_upstream_fields[] = {
-    "api_base", "base_url", "api_key",        "api_version",      "custom_llm_provider",
-    "host",     "endpoint", "azure_endpoint", "azure_deployment", "organization_url",
-    "proxy",    "upstream", "upstream_url",   "target_url",       "litellm_params",
-    NULL,
-};
-static const char *const k_option_objects[] = {
-    "provider", "routing", "extra_body", "metadata", "extra_headers", "asc", NULL,
-};
-
-/* ---- upstream-choosing fields (ADVERSARIAL #2) ------------------------- */
-
-static const char *upstream_field(const asc_api_anth_ctx_t *c, int k)
-{
-    for (int i = 0; k_upstream_fields[i] != NULL; i++)
-        if (asc_json_str_eq(c->j, k, k_upstream_fields[i]))
-            return k_upstream_fields[i];
-    return NULL;
-}
-
-static const char *refused_field(const asc_api_anth_ctx_t *c, int obj, int depth)
-{
-    int k = obj + 1;
-    for (int m = 0; m < c->j->tok[obj].size; m++) {
-        int v = k + 1;
-        const char *f = upstream_field(c, k);
-        if (f != NULL)
-            return f;
-        if (depth == 0 && ty(c, v) == ASC_JSON_OBJECT &&
-            asc_api_anth_field(c, k, k_option_objects) >= 0) {
-            f = refused_field(c, v, 1);
-            if (f != NULL)
-                return f;
-        }
-        k = asc_json_skip(c->j, v);
-    }
-    return NULL;
-}
 
 /* ---- tools ---------------------------------------------------------------- */
 
@@ -607,7 +565,7 @@ asc_err_t asc_anthropic_decode(asc_pool_t *pool, const char *body, size_t len,
         snprintf(err, errlen, "invalid JSON body: %s", jerr);
         return e;
     }
-    const char *refused = refused_field(&c, 0, 0);
+    const char *refused = asc_api_upstream_field(&doc, 0);
     if (refused != NULL) {
         snprintf(err, errlen,
                  "%s: choosing the upstream from the request is not allowed; upstreams come "

@@ -79,6 +79,11 @@ static size_t input_text_bytes(const asc_json_t *j, int input)
     return total;
 }
 
+const char *asc_api_upstream_field(const asc_json_t *j, int obj)
+{
+    return refused_field(j, obj, 0);
+}
+
 asc_err_t asc_api_openai_decode(asc_pool_t *pool, asc_op_t op, const char *body, size_t len,
                                 asc_api_request_t *out, char *err, size_t errlen)
 {
@@ -97,7 +102,7 @@ asc_err_t asc_api_openai_decode(asc_pool_t *pool, asc_op_t op, const char *body,
         return e;
     }
     const asc_json_t *j = &out->doc;
-    const char *refused = refused_field(j, 0, 0);
+    const char *refused = asc_api_upstream_field(j, 0);
     if (refused != NULL) {
         snprintf(err, errlen,
                  "%s: choosing the upstream from the request is not allowed; upstreams come "

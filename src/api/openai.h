@@ -33,6 +33,14 @@ typedef struct {
     size_t input_bytes;   /* bytes of message text (for estimates) */
 } asc_api_request_t;
 
+/* ADVERSARIAL #2, for every inbound dialect: the first field of the request
+ * object `obj` (its top level, or inside its provider / routing /
+ * extra_body / metadata / extra_headers / asc objects) through which a client
+ * would choose the upstream host or credential (api_base, base_url,
+ * api_key, ...), or NULL. Such words inside messages and tool schemas are
+ * data and are not looked at. */
+const char *asc_api_upstream_field(const asc_json_t *j, int obj);
+
 /* Decode body[0..len) for `op`. On failure returns ASC_EINVAL with a message
  * for the client in err (names the field: "messages: must be a non-empty
  * array"), or ASC_ETOOBIG when the body is too complex for the limits. */

@@ -14,6 +14,7 @@
  * Decoded strings point into the body when they hold no escape, else into
  * the pool (unescaped). Raw JSON fields are byte ranges of the body.
  */
+#include "api/openai.h"
 #include "api/responses_dec.h"
 
 #define MAX_TOOLS 128     /* OpenAI's own limit on `tools` */
@@ -21,28 +22,6 @@
 #define MODEL_MAX 256
 
 /* ---- the client-chosen upstream (ADVERSARIAL #2) ------------------------ */
-
-/* Fields through which other gateways let a client pick the upstream host or
- * credential: refused at the top level and inside metadata (the same list
- * as the OpenAI chat decoder), with a message that says why. */
-static const char *const k_upstream_fields[] = {
-    "api_base", "base_url", "api_key",        "api_version",      "custom_llm_provider",
-    "host",     "endpoint", "azure_endpoint", "azure_deployment", "organization_url",
-    "proxy",    "upstream", "upstream_url",   "target_url",       "litellm_params",
-    NULL,
-};
-
-static const char *refused_key(const asc_json_t *j, int obj)
-{
-    int k = obj + 1;
-    for (int m = 0; m < j->tok[obj].size; m++) {
-        for (int i = 0; k_upstream_fields[i] != NULL; i++)
-            if (asc_json_str_eq(j, k, k_upstream_fields[i]))
-                return k_upstream_fields[i];
-        k = asc_json_skip(j, k + 1);
-    }
-    return NULL;
-}
 
 /* OpenAI's rule for function and schema names: ^[a-zA-Z0-9_-]{1,64}$. */
 static int valid_name(asc_str_t s)
@@ -630,10 +609,7 @@ asc_err_t asc_api_resp_decode(asc_pool_t *pool, const char *body, size_t len,
         return e;
     }
     d.j = &doc;
-    const char *refused = refused_key(&doc, 0);
-    int meta = asc_json_obj_get(&doc, 0, "metadata");
-    if (refused == NULL && type_is(&doc, meta, ASC_JSON_OBJECT))
-        refused = refused_key(&doc, meta);
+    const char *refused = asc_api_upstream_field(&doc, 0);
     if (refused != NULL)
         return fail(&d,
                     "%s: choosing the upstream from the request is not allowed; upstreams come "
