@@ -315,7 +315,7 @@ static asc_err_t on_error(stream_t *s, const asc_json_t *j, asc_pool_t *pool, as
         if (rc != ASC_OK)
             return rc;
     }
-    if (!asc_str_set(ev.error_message))
+    if (!asc_str_set(ev.error_message) || ev.error_message.n == 0) /* "message":"" too */
         ev.error_message = (asc_str_t){"the upstream stream failed", 26};
     ev.usage = asc_provider_anthropic_canon_usage(&s->usage);
     s->done = 1;
