@@ -63,6 +63,14 @@ typedef struct asc_dialect {
 } asc_dialect_t;
 
 extern const asc_dialect_t asc_dialect_openai_chat;
+
+struct asc_api_request;
+/* The OpenAI chat dialect's canonical decode from a body that
+ * asc_api_openai_decode() already parsed and checked (api borrowed; the
+ * canonical request points into its body and pool): the gateway parses a
+ * chat body once even when the route turns out to need translation. */
+asc_err_t asc_api_openai_chat_canon(asc_pool_t *pool, const struct asc_api_request *api,
+                                    asc_chat_req_t *out, char *err, size_t errlen);
 extern const asc_dialect_t asc_dialect_openai_responses;
 extern const asc_dialect_t asc_dialect_anthropic;
 

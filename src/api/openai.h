@@ -19,7 +19,7 @@
 
 typedef enum { ASC_OP_CHAT = 1, ASC_OP_EMBEDDINGS } asc_op_t;
 
-typedef struct {
+typedef struct asc_api_request {
     asc_op_t op;
     asc_json_t doc;
     char *model; /* as the client sent it */

@@ -965,12 +965,10 @@ static asc_err_t decode_sampling(dec_t *d, const int *f, asc_chat_req_t *out)
     return ASC_OK;
 }
 
-static asc_err_t chat_decode(asc_pool_t *pool, const char *body, size_t len,
-                             const asc_http_req_t *req, asc_chat_req_t *out, char *err,
-                             size_t errlen)
+asc_err_t asc_api_openai_chat_canon(asc_pool_t *pool, const asc_api_request_t *apireq,
+                                    asc_chat_req_t *out, char *err, size_t errlen)
 {
-    (void)req;
-    asc_api_request_t api;
+    const asc_api_request_t api = *apireq;
     dec_t d = {.pool = pool, .err = err, .errlen = errlen};
     int f[TF_COUNT];
     memset(out, 0, sizeof *out);
@@ -978,9 +976,6 @@ static asc_err_t chat_decode(asc_pool_t *pool, const char *body, size_t len,
     out->format_strict = -1;
     if (errlen > 0)
         err[0] = '\0';
-    /* The pass-through checks first, so both paths refuse the same bodies
-     * with the same messages. */
-    TRY(asc_api_openai_decode(pool, ASC_OP_CHAT, body, len, &api, err, errlen));
     d.j = &api.doc;
     const asc_json_t *j = d.j;
 
@@ -1151,6 +1146,20 @@ static void chat_stream_free(void *state)
     asc_buf_free(&s->pend_name);
     asc_buf_free(&s->pend_args);
     s->pend_active = 0;
+}
+
+static asc_err_t chat_decode(asc_pool_t *pool, const char *body, size_t len,
+                             const asc_http_req_t *req, asc_chat_req_t *out, char *err,
+                             size_t errlen)
+{
+    (void)req;
+    asc_api_request_t api;
+    /* The pass-through's checks first, so both paths refuse the same bodies
+     * with the same messages. */
+    asc_err_t e = asc_api_openai_decode(pool, ASC_OP_CHAT, body, len, &api, err, errlen);
+    if (e != ASC_OK)
+        return e;
+    return asc_api_openai_chat_canon(pool, &api, out, err, errlen);
 }
 
 static void chat_stream_begin(void *state, const asc_chat_req_t *req, const char *model)

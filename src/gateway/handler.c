@@ -210,10 +210,19 @@ static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
         if (a->chat_request != NULL && !mistral_sdk) {
             c->passthrough = 1;
         } else {
-            /* OpenAI chat to another dialect: decode again, canonically. */
+            /* OpenAI chat to another dialect: the canonical decode reuses
+             * the parse made above. */
             c->dialect = &asc_dialect_openai_chat;
-            if (!decode_request(c, op, c->dialect))
+            char note[512] = "";
+            asc_err_t e =
+                asc_api_openai_chat_canon(c->req->pool, &c->api, &c->canon, note, sizeof note);
+            if (e != ASC_OK) {
+                respond_error(c, e == ASC_ETOOBIG ? 413 : 400,
+                              e == ASC_ETOOBIG ? "request_too_large" : "invalid_request", note);
                 return;
+            }
+            if (note[0] != '\0') /* dropped hints */
+                asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
             c->canon.whole_tool_calls = mistral_sdk;
         }
     } else {
