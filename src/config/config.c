@@ -204,6 +204,16 @@ out:
 
 /* ---- freeing and lookups ---- */
 
+void asc_config_targets_free(asc_config_target_t *t, size_t n)
+{
+    for (size_t i = 0; t != NULL && i < n; i++) {
+        free(t[i].provider);
+        free(t[i].model);
+        free(t[i].region);
+    }
+    free(t);
+}
+
 void asc_config_free(asc_config_t *c)
 {
     if (c == NULL)
@@ -225,9 +235,12 @@ void asc_config_free(asc_config_t *c)
     for (size_t i = 0; i < c->nmodels; i++) {
         asc_config_model_t *m = &c->models[i];
         free(m->name);
-        free(m->provider);
-        free(m->model);
         free(m->type);
+        free(m->sticky_header);
+        for (size_t g = 0; m->groups != NULL && g < m->ngroups; g++)
+            asc_config_targets_free(m->groups[g].targets, m->groups[g].ntargets);
+        free(m->groups);
+        asc_config_targets_free(m->shadows, m->nshadows);
     }
     free(c->models);
     for (size_t i = 0; i < c->nkeys; i++) {
@@ -237,6 +250,9 @@ void asc_config_free(asc_config_t *c)
         for (size_t j = 0; j < k->nmodels; j++)
             free(k->models[j]);
         free(k->models);
+        for (size_t j = 0; j < k->nregions; j++)
+            free(k->regions[j]);
+        free(k->regions);
     }
     free(c->keys);
     free(c);

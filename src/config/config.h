@@ -45,11 +45,65 @@ typedef struct {
     uint64_t total_timeout_ms;      /* 600000 */
 } asc_config_provider_t;
 
+/* One target of a route: a provider and an upstream model, with what the
+ * router needs to choose it. Timeouts of 0 mean "the provider's". */
 typedef struct {
-    char *name;     /* public model name: 1-256 printable ASCII, no space, no '/' */
     char *provider; /* name of a configured provider */
-    char *model;    /* upstream model name; defaults to name */
-    char *type;     /* "chat" (default) or "embedding" */
+    char *model;    /* upstream model name */
+    char *region;   /* NULL = the provider's region */
+    double weight;  /* relative share in its group; 0 = never chosen first (default 1) */
+    int canary;     /* watched by the canary guard against its group's other targets */
+    double sample;  /* shadows only: share of requests mirrored, 0..1 (default 1) */
+    uint64_t connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, total_timeout_ms;
+} asc_config_target_t;
+
+/* Targets tried as one group: weighted choice first, then the others. */
+typedef struct {
+    asc_config_target_t *targets;
+    size_t ntargets;
+} asc_config_group_t;
+
+typedef enum {
+    ASC_STICKY_NONE = 0,
+    ASC_STICKY_USER,   /* hash of (key, the request's user) */
+    ASC_STICKY_KEY,    /* hash of the key */
+    ASC_STICKY_HEADER, /* hash of (key, a request header) */
+} asc_sticky_t;
+
+typedef struct {
+    unsigned failures;     /* consecutive failures that open it; 0 = never on count (5) */
+    double error_rate;     /* failure ratio over the window that opens it; 0 = off (0.5) */
+    unsigned min_requests; /* attempts in the window before error_rate applies (20) */
+    uint64_t window_ms;    /* 30000, 1000..120000 */
+    uint64_t cooldown_ms;  /* open -> half-open (10000) */
+} asc_config_breaker_t;
+
+typedef struct {
+    uint64_t window_ms;          /* 60000, 1000..120000 */
+    unsigned min_requests;       /* canary attempts in the window before judging (20) */
+    double max_error_rate_delta; /* canary error rate - baseline's (0.1); > 1 = off */
+    double max_ttft_p95_ratio;   /* canary p95 TTFT / baseline's (2.0); 0 = off */
+} asc_config_guard_t;
+
+typedef struct {
+    char *name; /* public model name: 1-256 printable ASCII, no space, no '/' */
+    char *type; /* "chat" (default) or "embedding" */
+    /* groups[0] is the primary group, the rest are fallbacks in order. The
+     * simple form {provider, model} is one group of one target. */
+    asc_config_group_t *groups;
+    size_t ngroups;
+    asc_config_target_t *shadows; /* mirrored asynchronously, never answered from */
+    size_t nshadows;
+    asc_sticky_t sticky;
+    char *sticky_header;         /* ASC_STICKY_HEADER: lowercase header name */
+    unsigned retries;            /* extra attempts at the same target (1) */
+    uint64_t backoff_ms;         /* first retry delay, doubled each time, full jitter (100) */
+    uint64_t max_backoff_ms;     /* 2000 */
+    uint64_t max_retry_after_ms; /* a longer Retry-After moves on to the next target (10000) */
+    uint64_t timeout_ms;         /* budget for all attempts of a request (120000) */
+    asc_config_breaker_t breaker;
+    asc_config_guard_t guard;
+    int has_guard; /* a canary_guard section was given (or a target is a canary) */
 } asc_config_model_t;
 
 typedef struct {
@@ -58,6 +112,8 @@ typedef struct {
     int generate;   /* env: only: when VAR is unset, generate a dev key in the data dir */
     char **models;  /* allow-list patterns; '*' matches any run of characters incl '/' */
     size_t nmodels; /* default: one pattern, "*" */
+    char **regions; /* allowed target regions; NULL = any (residency) */
+    size_t nregions;
 } asc_config_key_t;
 
 typedef struct {
@@ -75,7 +131,7 @@ typedef struct {
     char *data_dir;               /* NULL = the caller decides */
 } asc_config_server_t;
 
-typedef struct {
+typedef struct asc_config {
     asc_config_server_t server;
     asc_config_provider_t *providers; /* in file order */
     size_t nproviders;
@@ -123,6 +179,9 @@ asc_err_t asc_config_load_text(const char *yaml, size_t len, const char *source_
  * ASC_EIO when the file cannot be read, ASC_ETOOBIG when it is too large.
  */
 asc_err_t asc_config_load_file(const char *path, asc_config_t **out, char *err, size_t errlen);
+
+/* Free n targets and the array. */
+void asc_config_targets_free(asc_config_target_t *t, size_t n);
 
 /* Free c and everything it owns. NULL is a no-op. */
 void asc_config_free(asc_config_t *c);

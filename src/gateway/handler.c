@@ -11,6 +11,7 @@
 #include "gateway/ctx.h"
 #include "gateway/errors.h"
 #include "gateway/proxy.h"
+#include "gateway/routing.h"
 #include "gateway/worker.h"
 
 #include <http_parser.h>
@@ -89,15 +90,16 @@ static void handle_models(asc_ctx_t *c)
     asc_buf_puts(&b, "{\"object\":\"list\",\"data\":[");
     uint64_t created = asc_clock_wall_ms() / 1000;
     int first = 1;
-    for (size_t i = 0; i < c->snap->nmodels; i++) {
-        const asc_model_rt_t *m = &c->snap->models[i];
+    for (size_t i = 0; i < c->snap->nroutes; i++) {
+        const asc_route_rt_t *m = &c->snap->routes[i];
         if (!asc_key_allows(c->key, m->name))
             continue;
+        const char *owner = m->groups[0].targets[0].provider->name;
         asc_buf_puts(&b, first ? "{\"id\":\"" : ",{\"id\":\"");
         asc_buf_json_str(&b, m->name, strlen(m->name));
         asc_buf_printf(&b, "\",\"object\":\"model\",\"created\":%llu,\"owned_by\":\"",
                        (unsigned long long)created);
-        asc_buf_json_str(&b, m->provider->name, strlen(m->provider->name));
+        asc_buf_json_str(&b, owner, strlen(owner));
         asc_buf_puts(&b, "\"}");
         first = 0;
     }
@@ -169,71 +171,60 @@ static int mistral_client(const asc_http_req_t *req)
            (memmem(ua, n, "mistral-client", 14) != NULL || memmem(ua, n, "mistralai", 9) != NULL);
 }
 
-/* dialect: NULL for /v1/chat/completions (pass-through when possible). */
-static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
+/* Auth, decode, resolve, policy and plan, shared by the proxy and explain.
+ * dialect: NULL for /v1/chat/completions (pass-through when possible).
+ * Returns 0 after responding with an error. */
+static int prepare(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d, int explain)
 {
     char err[600];
     if (!authenticate(c))
-        return;
+        return 0;
     if (!decode_request(c, op, d))
-        return;
+        return 0;
     c->rec.model = c->model;
     c->rec.stream = c->stream;
     if (asc_route_resolve(c->snap, c->model, c->req->pool, &c->route) != ASC_OK) {
         snprintf(err, sizeof err,
                  "The model `%.256s` does not exist or you do not have access to it.", c->model);
         respond_error(c, 404, "model_not_found", err);
-        return;
+        return 0;
     }
     if (!asc_key_allows(c->key, c->model)) {
         snprintf(err, sizeof err, "this key may not use the model `%.256s`", c->model);
         respond_error(c, 403, "model_not_allowed", err);
-        return;
+        return 0;
     }
     if (!c->route.direct && c->route.embedding != (op == ASC_OP_EMBEDDINGS)) {
         snprintf(err, sizeof err, "the model `%.256s` is %s model", c->model,
                  c->route.embedding ? "an embedding" : "a chat");
         respond_error(c, 400, "invalid_request", err);
+        return 0;
+    }
+    c->client_dialect = d;
+    c->canon_ready = d != NULL;
+    if (op == ASC_OP_CHAT && d == NULL)
+        c->mistral_sdk = mistral_client(c->req);
+    asc_record_add(&c->rec, ASC_REC_MODEL, c->model, c->route.rt->name, 0, 0);
+    return asc_gateway_plan(c, explain);
+}
+
+static void handle_proxy(asc_ctx_t *c, asc_op_t op, const asc_dialect_t *d)
+{
+    if (prepare(c, op, d, 0))
+        asc_proxy_start(c);
+}
+
+/* POST /v1/route/explain: the plan a chat request with this body would
+ * follow, without calling any provider. */
+static void handle_explain(asc_ctx_t *c)
+{
+    if (!prepare(c, ASC_OP_CHAT, NULL, 1))
         return;
-    }
-    const asc_adapter_t *a = c->route.provider->adapter;
-    if (op == ASC_OP_EMBEDDINGS && a->embeddings_request == NULL) {
-        snprintf(err, sizeof err,
-                 "the model `%.256s` is served by a %s provider, which has no "
-                 "embeddings API",
-                 c->model, c->route.provider->kind);
-        respond_error(c, 400, "invalid_request", err);
-        return;
-    }
-    if (op == ASC_OP_CHAT && d == NULL) {
-        int mistral_sdk = mistral_client(c->req);
-        if (a->chat_request != NULL && !mistral_sdk) {
-            c->passthrough = 1;
-        } else {
-            /* OpenAI chat to another dialect: the canonical decode reuses
-             * the parse made above. */
-            c->dialect = &asc_dialect_openai_chat;
-            char note[512] = "";
-            asc_err_t e =
-                asc_api_openai_chat_canon(c->req->pool, &c->api, &c->canon, note, sizeof note);
-            if (e != ASC_OK) {
-                respond_error(c, e == ASC_ETOOBIG ? 413 : 400,
-                              e == ASC_ETOOBIG ? "request_too_large" : "invalid_request", note);
-                return;
-            }
-            if (note[0] != '\0') /* dropped hints */
-                asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
-            c->canon.whole_tool_calls = mistral_sdk;
-        }
-    } else {
-        c->dialect = d;
-    }
-    c->rec.provider = c->route.provider->name;
-    c->rec.upstream_model = c->route.upstream_model;
-    char target[600];
-    snprintf(target, sizeof target, "%s/%s", c->route.provider->name, c->route.upstream_model);
-    asc_record_add(&c->rec, ASC_REC_MODEL, c->model, target, 0, 0);
-    asc_proxy_start(c);
+    asc_buf_t b;
+    asc_buf_init(&b, 0);
+    asc_gateway_explain_json(c, &b);
+    respond_json(c, 200, b.data, b.len);
+    asc_buf_free(&b);
 }
 
 static int path_is(const asc_http_req_t *r, const char *p)
@@ -315,6 +306,12 @@ void asc_gateway_handle(asc_http_req_t *req, void *ud)
         if (!post)
             return method_not_allowed(c, "POST");
         handle_proxy(c, ASC_OP_EMBEDDINGS, NULL);
+        return;
+    }
+    if (path_is(req, "/v1/route/explain")) {
+        if (!post)
+            return method_not_allowed(c, "POST");
+        handle_explain(c);
         return;
     }
     if (path_is(req, "/v1/models")) {

@@ -14,6 +14,7 @@
 #include "auth/key.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "route/route.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static asc_snapshot_t *g_current;
@@ -40,8 +41,8 @@ static void snapshot_free(asc_snapshot_t *s)
             sodium_memzero(h->data, strlen(h->data));
         curl_slist_free_all(p->headers);
     }
+    asc_route_free_all(s);
     free(s->providers);
-    free(s->models);
     free(s->keys);
     asc_config_free(s->cfg);
     free(s);
@@ -106,11 +107,6 @@ static asc_err_t resolve_ref(const char *ref, char **value, char *err, size_t er
     }
     snprintf(err, errlen, "unsupported secret reference");
     return ASC_EINVAL;
-}
-
-static int model_cmp(const void *a, const void *b)
-{
-    return strcmp(((const asc_model_rt_t *)a)->name, ((const asc_model_rt_t *)b)->name);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -240,9 +236,8 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
     s->revision = revision;
     s->cfg = cfg;
     s->providers = calloc(cfg->nproviders + 1, sizeof *s->providers);
-    s->models = calloc(cfg->nmodels + 1, sizeof *s->models);
     s->keys = calloc(cfg->nkeys + 1, sizeof *s->keys);
-    if (s->providers == NULL || s->models == NULL || s->keys == NULL) {
+    if (s->providers == NULL || s->keys == NULL) {
         rc = ASC_ENOMEM;
         goto out;
     }
@@ -258,18 +253,9 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
         else
             s->nproviders++;
     }
-    for (size_t i = 0; i < cfg->nmodels; i++) {
-        const asc_config_model_t *mc = &cfg->models[i];
-        const asc_provider_rt_t *p = asc_snapshot_provider(s, mc->provider, strlen(mc->provider));
-        if (p == NULL)
-            continue; /* its provider is disabled */
-        asc_model_rt_t *m = &s->models[s->nmodels++];
-        m->name = mc->name;
-        m->upstream_model = mc->model ? mc->model : mc->name;
-        m->provider = p;
-        m->embedding = mc->type != NULL && strcmp(mc->type, "embedding") == 0;
-    }
-    qsort(s->models, s->nmodels, sizeof *s->models, model_cmp);
+    rc = asc_route_compile_all(s, err, errlen);
+    if (rc != ASC_OK)
+        goto out;
     for (size_t i = 0; i < cfg->nkeys; i++) {
         const asc_config_key_t *kc = &cfg->keys[i];
         asc_key_rt_t *k = &s->keys[s->nkeys];
@@ -317,10 +303,14 @@ out:
     return ASC_OK;
 }
 
-const asc_model_rt_t *asc_snapshot_model(const asc_snapshot_t *s, const char *name)
+static int route_name_cmp(const void *k, const void *r)
 {
-    asc_model_rt_t k = {.name = name};
-    return bsearch(&k, s->models, s->nmodels, sizeof *s->models, model_cmp);
+    return strcmp((const char *)k, ((const asc_route_rt_t *)r)->name);
+}
+
+const asc_route_rt_t *asc_snapshot_route(const asc_snapshot_t *s, const char *name)
+{
+    return bsearch(name, s->routes, s->nroutes, sizeof *s->routes, route_name_cmp);
 }
 
 const asc_provider_rt_t *asc_snapshot_provider(const asc_snapshot_t *s, const char *name,

@@ -30,12 +30,7 @@ typedef struct {
     const asc_config_provider_t *cfg;
 } asc_provider_rt_t;
 
-typedef struct {
-    const char *name;
-    const char *upstream_model;
-    const asc_provider_rt_t *provider;
-    int embedding;
-} asc_model_rt_t;
+struct asc_route_rt; /* route/route.h */
 
 typedef struct {
     const char *name;
@@ -49,8 +44,8 @@ typedef struct asc_snapshot {
     asc_config_t *cfg;
     asc_provider_rt_t *providers;
     size_t nproviders;
-    asc_model_rt_t *models; /* sorted by name */
-    size_t nmodels;
+    struct asc_route_rt *routes; /* one per public model name, sorted by name */
+    size_t nroutes;
     asc_key_rt_t *keys; /* sorted by hash */
     size_t nkeys;
 } asc_snapshot_t;
@@ -66,8 +61,8 @@ typedef struct {
 
 /* Compile cfg (ownership taken, also on failure) into a snapshot with one
  * reference. Providers whose optional credential is absent are left out,
- * and so are models that name them. On failure returns an error and a
- * message in err; *out is NULL. */
+ * and so are route targets that name them (and routes left with none). On failure returns an error
+ * and a message in err; *out is NULL. */
 asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigned revision,
                              asc_snapshot_t **out, char *err, size_t errlen);
 
@@ -86,7 +81,7 @@ asc_snapshot_t *asc_snapshot_current(void);
 void asc_snapshot_publish(asc_snapshot_t *s);
 
 /* Lookups (borrowed from the snapshot). */
-const asc_model_rt_t *asc_snapshot_model(const asc_snapshot_t *s, const char *name);
+const struct asc_route_rt *asc_snapshot_route(const asc_snapshot_t *s, const char *name);
 const asc_provider_rt_t *asc_snapshot_provider(const asc_snapshot_t *s, const char *name,
                                                size_t len);
 

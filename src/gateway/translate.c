@@ -17,7 +17,7 @@ void asc_translate_usage(const asc_canon_usage_t *in, asc_usage_t *out)
     out->total_tokens = in->input_tokens + in->output_tokens;
 }
 
-static const char *finish_name(asc_finish_t f)
+const char *asc_translate_finish_name(asc_finish_t f)
 {
     switch (f) {
     case ASC_FINISH_STOP: return "stop";
@@ -42,7 +42,7 @@ asc_err_t asc_translate_response(const asc_adapter_t *a, const asc_dialect_t *d,
         return ASC_EINVAL;
     d->encode_response(&r, model, out);
     asc_translate_usage(&r.usage, usage);
-    snprintf(finish, finishlen, "%s", finish_name(r.finish));
+    snprintf(finish, finishlen, "%s", asc_translate_finish_name(r.finish));
     size_t g = r.text.n + r.refusal.n;
     for (size_t i = 0; i < r.ntool_calls; i++)
         g += r.tool_calls[i].arguments.n + r.tool_calls[i].name.n;
@@ -202,7 +202,7 @@ static int on_canon(void *ud, const asc_sev_t *ev)
         x->gen_bytes += ev->text.n + ev->tool_name.n;
         break;
     case ASC_SEV_FINISH:
-        snprintf(x->finish, sizeof x->finish, "%s", finish_name(ev->finish));
+        snprintf(x->finish, sizeof x->finish, "%s", asc_translate_finish_name(ev->finish));
         break;
     case ASC_SEV_USAGE: asc_translate_usage(&ev->usage, &x->usage); break;
     case ASC_SEV_DONE:

@@ -18,6 +18,9 @@
 #include "provider/adapter.h"
 #include "provider/sse.h"
 
+/* The record's name of a finish reason ("stop", "length", ...). */
+const char *asc_translate_finish_name(asc_finish_t f);
+
 /* Usage in the record's terms (prompt includes cached input). */
 void asc_translate_usage(const asc_canon_usage_t *in, asc_usage_t *out);
 

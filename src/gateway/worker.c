@@ -1,5 +1,7 @@
 #include "gateway/worker.h"
 
+#include "gateway/shadow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ static void close_rest(asc_worker_t *w)
     uv_timer_stop(&w->drain_timer);
     uv_close((uv_handle_t *)&w->drain_timer, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
+    asc_shadow_abort_all(); /* this thread's */
     asc_upstream_destroy(w->upstream, on_upstream_gone, NULL);
     asc_accesslog_worker_free(w->log);
     w->log = NULL;

@@ -350,6 +350,14 @@ static int anth_error(asc_buf_t *b, asc_mock_ekind_t kind, const char *msg)
     return status;
 }
 
+static int anth_context_error(asc_buf_t *b, uint32_t tokens)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "prompt is too long: %u tokens > %d maximum", tokens,
+             ASC_MOCK_CONTEXT_WINDOW);
+    return anth_error(b, ASC_MOCK_E_INVALID, msg);
+}
+
 /* ---- builders --------------------------------------------------------- */
 
 static const char *stop_reason(const asc_mock_chat_t *c)
@@ -524,6 +532,7 @@ const asc_mock_dialect_t asc_mock_anthropic = {
     .unit = anth_unit,
     .tail = anth_tail,
     .error_event = anth_error_event,
+    .context_error = anth_context_error,
     .malformed = anth_malformed,
     .tool_units = anth_tool_units,
 };

@@ -17,12 +17,14 @@ asc_err_t asc_mock_chat_model(asc_mock_chat_t *c, const char *model, size_t len,
     asc_err_t e = asc_mock_params_model(&c->p, model, len, &nl, err, errlen);
     if (e != ASC_OK)
         return e;
-    if (hdr != NULL)
-        asc_mock_params_overlay(&c->p, hdr);
     if (nl > ASC_MOCK_MAX_MODEL) {
         snprintf(err, errlen, "model name is longer than %d bytes", ASC_MOCK_MAX_MODEL);
         return ASC_EINVAL;
     }
+    /* The model name's parameters, then a runtime override, then headers. */
+    asc_mock_override_apply(&c->p, model, nl);
+    if (hdr != NULL)
+        asc_mock_params_overlay(&c->p, hdr);
     c->model = asc_pool_strndup(pool, model, nl);
     c->model_len = nl;
     return ASC_OK;

@@ -111,7 +111,8 @@ static int all_ints(const cJSON *arr)
 }
 
 int asc_mock_embed(asc_buf_t *out, const asc_mock_dialect_t *d, const char *body, size_t len,
-                   const asc_mock_params_t *hdr, asc_mock_params_t *p, asc_pool_t *pool)
+                   const asc_mock_params_t *hdr, asc_mock_params_t *p, uint32_t *prompt_tokens,
+                   asc_pool_t *pool)
 {
     char msg[256];
     int status = 200;
@@ -121,6 +122,8 @@ int asc_mock_embed(asc_buf_t *out, const asc_mock_dialect_t *d, const char *body
     c.d = d;
     asc_mock_params_default(&c.p);
     asc_mock_params_overlay(&c.p, hdr);
+    if (prompt_tokens != NULL)
+        *prompt_tokens = 0;
     cJSON *root = cJSON_ParseWithLength(body, len);
     asc_buf_clear(out);
     if (root == NULL) {
@@ -246,6 +249,8 @@ int asc_mock_embed(asc_buf_t *out, const asc_mock_dialect_t *d, const char *body
 
     uint32_t usage =
         ntok > 0 && bytes == 0 ? (uint32_t)ntok : asc_mock_count_tokens(bytes) + (uint32_t)ntok;
+    if (prompt_tokens != NULL)
+        *prompt_tokens = usage;
     float *vec = asc_pool_alloc(pool, sizeof *vec * dims);
     unsigned char *le = asc_pool_alloc(pool, 4u * dims);
     if (mistral)

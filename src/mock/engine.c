@@ -496,11 +496,15 @@ static char *pool_copy(asc_pool_t *pool, const asc_buf_t *b)
 }
 
 /* Error of a fault (or of error_event without streaming): the body goes to
- * b, the status is returned. */
-static int fault_error(const asc_mock_dialect_t *d, asc_mock_fault_t f, asc_buf_t *b)
+ * b, the status is returned. prompt_tokens is the request's (0: unknown). */
+static int fault_error(const asc_mock_dialect_t *d, asc_mock_fault_t f, uint32_t prompt_tokens,
+                       asc_buf_t *b)
 {
     asc_buf_clear(b);
     switch (f) {
+    case ASC_MOCK_FAULT_CONTEXT:
+        /* Always over the window, by the size of the prompt. */
+        return d->context_error(b, ASC_MOCK_CONTEXT_WINDOW + (prompt_tokens ? prompt_tokens : 1));
     case ASC_MOCK_FAULT_429: return d->error(b, ASC_MOCK_E_RATE_LIMIT, NULL);
     case ASC_MOCK_FAULT_500: return d->error(b, ASC_MOCK_E_SERVER, NULL);
     case ASC_MOCK_FAULT_503: return d->error(b, ASC_MOCK_E_UNAVAILABLE, NULL);
@@ -514,14 +518,16 @@ static int whole_fault(asc_mock_fault_t f)
 {
     return f == ASC_MOCK_FAULT_429 || f == ASC_MOCK_FAULT_500 || f == ASC_MOCK_FAULT_503 ||
            f == ASC_MOCK_FAULT_529 || f == ASC_MOCK_FAULT_400 || f == ASC_MOCK_FAULT_401 ||
-           f == ASC_MOCK_FAULT_REDIRECT || f == ASC_MOCK_FAULT_STALL || f == ASC_MOCK_FAULT_RESET;
+           f == ASC_MOCK_FAULT_REDIRECT || f == ASC_MOCK_FAULT_STALL || f == ASC_MOCK_FAULT_RESET ||
+           f == ASC_MOCK_FAULT_CONTEXT;
 }
 
 /* Answer (now or after latency) with status and the body in b, applying a
- * fault that concerns the whole response (or a non-streamed one). */
+ * fault that concerns the whole response (or a non-streamed one).
+ * prompt_tokens (0: unknown) sizes fault=context's error. */
 static void answer_canned(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dialect_t *d,
                           int status, asc_buf_t *b, asc_mock_fault_t fault,
-                          const asc_mock_params_t *p)
+                          const asc_mock_params_t *p, uint32_t prompt_tokens)
 {
     job_t *j;
     char *ra;
@@ -546,7 +552,7 @@ static void answer_canned(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dia
     case ASC_MOCK_FAULT_RESET:
     case ASC_MOCK_FAULT_STALL_MID:
     case ASC_MOCK_FAULT_RESET_MID: j->fault = fault; break;
-    default: j->status = fault_error(d, fault, b); break;
+    default: j->status = fault_error(d, fault, prompt_tokens, b); break;
     }
     if (j->status == 429 || j->status == 503 || j->status == 529) {
         ra = asc_pool_alloc(req->pool, 16);
@@ -621,7 +627,8 @@ static void handle_chat(asc_mock_t *m, asc_http_req_t *req, const asc_mock_diale
             ep = c.p;
         }
         asc_mock_fault_t f = roll_fault(m, &ep);
-        answer_canned(m, req, d, status, b, whole_fault(f) ? f : ASC_MOCK_FAULT_NONE, &ep);
+        answer_canned(m, req, d, status, b, whole_fault(f) ? f : ASC_MOCK_FAULT_NONE, &ep,
+                      c.prompt_tokens);
         return;
     }
     c.seq = asc_mock_next_id();
@@ -639,17 +646,18 @@ static void handle_chat(asc_mock_t *m, asc_http_req_t *req, const asc_mock_diale
     }
     if (fault == ASC_MOCK_FAULT_ERROR_EVENT) {
         /* Without a stream the overloaded error is the HTTP answer. */
-        answer_canned(m, req, d, 200, b, ASC_MOCK_FAULT_529, &c.p);
+        answer_canned(m, req, d, 200, b, ASC_MOCK_FAULT_529, &c.p, c.prompt_tokens);
         return;
     }
     d->body(b, &c);
-    answer_canned(m, req, d, 200, b, fault, &c.p);
+    answer_canned(m, req, d, 200, b, fault, &c.p, c.prompt_tokens);
 }
 
 static void handle_embed(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dialect_t *d)
 {
     asc_buf_t *b = &m->out;
     asc_mock_params_t hdr, p;
+    uint32_t prompt_tokens = 0;
     char perr[256];
     asc_mock_params_default(&hdr);
     hdr.set = 0;
@@ -659,13 +667,14 @@ static void handle_embed(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dial
         respond_json(req, status, b);
         return;
     }
-    int status = asc_mock_embed(b, d, req->body, req->body_len, &hdr, &p, req->pool);
+    int status =
+        asc_mock_embed(b, d, req->body, req->body_len, &hdr, &p, &prompt_tokens, req->pool);
     asc_mock_fault_t f = roll_fault(m, &p);
     if (status != 200 && !whole_fault(f))
         f = ASC_MOCK_FAULT_NONE;
     if (f == ASC_MOCK_FAULT_ERROR_EVENT)
         f = ASC_MOCK_FAULT_529;
-    answer_canned(m, req, d, status, b, f, &p);
+    answer_canned(m, req, d, status, b, f, &p, prompt_tokens);
 }
 
 static void handle_models(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dialect_t *d)
@@ -694,12 +703,106 @@ static void handle_models(asc_mock_t *m, asc_http_req_t *req, const asc_mock_dia
     respond_json(req, 200, b);
 }
 
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* s[0..n) with its %XX escapes decoded, in pool; NULL for a bad escape or a
+ * control byte. The server's normalised path keeps the escapes of reserved
+ * characters ("%2F", "%3A"), which model names may hold. */
+static char *unescape(asc_pool_t *pool, const char *s, size_t n, size_t *out_len)
+{
+    char *out = asc_pool_alloc(pool, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ch = (unsigned char)s[i];
+        if (ch == '%') {
+            int h = i + 2 < n ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
+            if (l < 0)
+                return NULL;
+            ch = h * 16 + l;
+            i += 2;
+        }
+        if (ch < 0x20 || ch == 0x7f)
+            return NULL;
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* /__mock/overrides (rest empty) and /__mock/overrides/<NAME> (rest "/NAME"). */
+static void handle_overrides(asc_mock_t *m, asc_http_req_t *req, const char *rest, size_t rlen)
+{
+    asc_buf_t *b = &m->out;
+    const char *method = req->method_name;
+    char err[256];
+    const char *name;
+    size_t nlen = 0;
+    int status = 404;
+    asc_err_t rc;
+    asc_buf_clear(b);
+    if (rlen == 0) {
+        if (strcmp(method, "GET") == 0) {
+            asc_mock_override_json(b);
+            status = 200;
+        } else if (strcmp(method, "DELETE") == 0) {
+            asc_mock_override_clear();
+            status = 204;
+        } else {
+            asc_mock_openai.error(b, ASC_MOCK_E_NOT_FOUND, "Not found");
+        }
+        goto out;
+    }
+    name = unescape(req->pool, rest + 1, rlen - 1, &nlen);
+    if (name == NULL) {
+        status = asc_mock_openai.error(b, ASC_MOCK_E_INVALID, "invalid model name in the path");
+        goto out;
+    }
+    if (strcmp(method, "PUT") == 0) {
+        rc = asc_mock_override_set(name, nlen, req->body, req->body_len, err, sizeof err);
+        if (rc == ASC_OK) {
+            status = 204;
+        } else {
+            asc_mock_openai.error(b, ASC_MOCK_E_INVALID, err);
+            status = rc == ASC_ETOOBIG ? 413 : 400;
+        }
+    } else if (strcmp(method, "DELETE") == 0) {
+        if (asc_mock_override_del(name, nlen) == ASC_OK)
+            status = 204;
+        else
+            asc_mock_openai.error(b, ASC_MOCK_E_NOT_FOUND, "No override for this model");
+    } else {
+        asc_mock_openai.error(b, ASC_MOCK_E_NOT_FOUND, "Not found");
+    }
+out:
+    if (status == 204)
+        asc_http_respond(req, 204, NULL, 0, NULL, 0);
+    else
+        respond_json(req, status, b);
+}
+
+#define OVERRIDES_PATH "/__mock/overrides"
+
 static void handle_admin(asc_mock_t *m, asc_http_req_t *req)
 {
     asc_buf_t *b = &m->out;
     const char *p = req->path;
     size_t n = req->path_len;
+    size_t ol = sizeof OVERRIDES_PATH - 1;
     asc_buf_clear(b);
+    if (n >= ol && memcmp(p, OVERRIDES_PATH, ol) == 0 && (n == ol || p[ol] == '/')) {
+        handle_overrides(m, req, p + ol, n - ol);
+        return;
+    }
     if (path_is(p, n, "/__mock/requests") && strcmp(req->method_name, "GET") == 0) {
         asc_mock_reqlog_json(b);
         respond_json(req, 200, b);

@@ -198,6 +198,16 @@ static int mistral_error(asc_buf_t *b, asc_mock_ekind_t kind, const char *msg)
     return status;
 }
 
+static int mistral_context_error(asc_buf_t *b, uint32_t tokens)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "Prompt contains %u tokens and 0 draft tokens, too large for model with %d maximum "
+             "context length",
+             tokens, ASC_MOCK_CONTEXT_WINDOW);
+    return mistral_error(b, ASC_MOCK_E_INVALID, msg);
+}
+
 const asc_mock_dialect_t asc_mock_mistral = {
     .version = 1,
     .id = ASC_MOCK_MISTRAL,
@@ -208,6 +218,7 @@ const asc_mock_dialect_t asc_mock_mistral = {
     .unit = asc_mock_oai_unit,
     .tail = asc_mock_oai_tail,
     .error_event = asc_mock_oai_error_event,
+    .context_error = mistral_context_error,
     .malformed = asc_mock_oai_malformed,
     .tool_units = asc_mock_oai_tool_units,
 };

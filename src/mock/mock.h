@@ -1,13 +1,15 @@
 /*
  * asc-mock: the bundled mock provider. It answers the OpenAI, Anthropic and
  * Mistral wire formats with deterministic text, tool calls, embeddings,
- * delays and faults chosen by the model name ("mock-fast@tokens=5,fault=429")
- * or by x-mock-* request headers. docs/mock.md is the user-facing contract.
+ * delays and faults chosen by the model name ("mock-fast@tokens=5,fault=429"),
+ * by runtime overrides (/__mock/overrides) or by x-mock-* request headers.
+ * docs/mock.md is the user-facing contract.
  *
  * Ownership: an asc_mock_t belongs to one event loop (one worker thread);
  * every function here except the request log and the thread API must be
  * called on that loop. Strings passed in are copied. The request log
- * (/__mock/requests) is shared by every engine of the process.
+ * (/__mock/requests) and the overrides (/__mock/overrides) are shared by
+ * every engine of the process.
  */
 #ifndef ASC_MOCK_MOCK_H
 #define ASC_MOCK_MOCK_H

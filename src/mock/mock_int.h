@@ -54,7 +54,11 @@ typedef enum {
     ASC_MOCK_FAULT_MALFORMED,
     ASC_MOCK_FAULT_ERROR_EVENT,
     ASC_MOCK_FAULT_REDIRECT,
+    ASC_MOCK_FAULT_CONTEXT,
 } asc_mock_fault_t;
+
+/* The context length fault=context reports as exceeded. */
+#define ASC_MOCK_CONTEXT_WINDOW 8192
 
 enum {
     ASC_MOCK_P_LATENCY = 1u << 0,
@@ -93,6 +97,11 @@ void asc_mock_params_default(asc_mock_params_t *p);
 asc_err_t asc_mock_params_set(asc_mock_params_t *p, const char *k, size_t klen, const char *v,
                               size_t vlen, char *err, size_t errlen);
 
+/* Apply the parameter list s[0..len) = "k=v,k=v" to p (empty items are
+ * skipped). ASC_EINVAL with a message in err at the first bad item. */
+asc_err_t asc_mock_params_parse(asc_mock_params_t *p, const char *s, size_t len, char *err,
+                                size_t errlen);
+
 /* Split model[0..len) = "NAME@k=v,k=v" into the name (*name_len bytes from
  * model) and apply the parameters to p. */
 asc_err_t asc_mock_params_model(asc_mock_params_t *p, const char *model, size_t len,
@@ -107,6 +116,39 @@ void asc_mock_params_overlay(asc_mock_params_t *dst, const asc_mock_params_t *sr
 
 /* The fault's name as written in a parameter ("stall_mid"). */
 const char *asc_mock_fault_name(asc_mock_fault_t f);
+
+/* ---- runtime overrides (override.c) ----------------------------------- */
+
+/* One process-wide table, shared by every engine and worker thread (like the
+ * request log): parameters set at run time for a model NAME, applied between
+ * the model name's own parameters and the x-mock-* headers. Every function
+ * is thread-safe; strings passed in are copied. */
+
+#define ASC_MOCK_MAX_OVERRIDES 1024     /* overrides in the table */
+#define ASC_MOCK_MAX_OVERRIDE_TEXT 1024 /* bytes of an override's parameter list */
+
+/* Set (or replace) the override of the model name name[0..nlen) to the
+ * parameter list text[0..tlen) ("fault=500,retry_after=2"; surrounding
+ * whitespace and one leading '@' are ignored). ASC_EINVAL with a message in
+ * err for an empty name, a name with '@' or over ASC_MOCK_MAX_MODEL bytes, or
+ * an empty or bad list; ASC_ETOOBIG for a list over
+ * ASC_MOCK_MAX_OVERRIDE_TEXT bytes or a new name when the table holds
+ * ASC_MOCK_MAX_OVERRIDES. On failure the table is unchanged. */
+asc_err_t asc_mock_override_set(const char *name, size_t nlen, const char *text, size_t tlen,
+                                char *err, size_t errlen);
+
+/* Remove the override of name[0..nlen): ASC_OK, or ASC_ENOTFOUND. */
+asc_err_t asc_mock_override_del(const char *name, size_t nlen);
+
+/* Remove every override. */
+void asc_mock_override_clear(void);
+
+/* Append {"overrides":{"NAME":"k=v,...",...}} (names in byte order). */
+void asc_mock_override_json(asc_buf_t *out);
+
+/* Overlay on p the parameters of the override of name[0..nlen), if any.
+ * Takes no lock while the table is empty. */
+void asc_mock_override_apply(asc_mock_params_t *p, const char *name, size_t nlen);
 
 /* ---- text, tokens, JSON helpers (text.c) ------------------------------ */
 
@@ -264,6 +306,10 @@ struct asc_mock_dialect {
     void (*tail)(asc_buf_t *b, const asc_mock_chat_t *c);
     /* In-stream overloaded error (fault=error_event). */
     void (*error_event)(asc_buf_t *b, const asc_mock_chat_t *c);
+    /* The provider's "context length exceeded" error (fault=context) for a
+     * prompt of `tokens` tokens over ASC_MOCK_CONTEXT_WINDOW; returns the
+     * HTTP status (400). */
+    int (*context_error)(asc_buf_t *b, uint32_t tokens);
     /* An SSE event whose data is not valid JSON (fault=malformed). */
     void (*malformed)(asc_buf_t *b, const asc_mock_chat_t *c);
     /* The streamed units of a tool-call answer (in pool). */
@@ -286,7 +332,8 @@ void asc_mock_oai_malformed(asc_buf_t *b, const asc_mock_chat_t *c);
 asc_mock_unit_t *asc_mock_oai_tool_units(const asc_mock_chat_t *c, asc_pool_t *pool, uint32_t *n);
 
 /* Read the model of a request: the name (in pool) without the "@..."
- * suffix, with its parameters applied under the header ones (hdr). */
+ * suffix; c->p gets the defaults, then the suffix's parameters, then the
+ * name's runtime override, then the header ones (hdr, may be NULL). */
 asc_err_t asc_mock_chat_model(asc_mock_chat_t *c, const char *model, size_t len,
                               const asc_mock_params_t *hdr, asc_pool_t *pool, char *err,
                               size_t errlen);
@@ -324,9 +371,12 @@ void asc_mock_verr_extras(asc_mock_verr_t *v, const cJSON *obj, const char *cons
 /* Parse an embeddings request of dialect d (OpenAI or Mistral) and write
  * the answer (status 200) or the error body into out (cleared first);
  * returns the status. *p gets the effective parameters (for latency and
- * faults); scratch memory comes from pool. */
+ * faults), *prompt_tokens (may be NULL) the usage's prompt tokens (0 when
+ * the request was refused before they were counted); scratch memory comes
+ * from pool. */
 int asc_mock_embed(asc_buf_t *out, const asc_mock_dialect_t *d, const char *body, size_t len,
-                   const asc_mock_params_t *hdr, asc_mock_params_t *p, asc_pool_t *pool);
+                   const asc_mock_params_t *hdr, asc_mock_params_t *p, uint32_t *prompt_tokens,
+                   asc_pool_t *pool);
 
 /* The deterministic vector of an input: dims floats of unit length. */
 void asc_mock_embed_vector(const void *data, size_t len, uint32_t dims, float *out);

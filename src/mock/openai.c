@@ -377,6 +377,17 @@ static int oai_error(asc_buf_t *b, asc_mock_ekind_t kind, const char *msg)
     return status;
 }
 
+static int oai_context_error(asc_buf_t *b, uint32_t tokens)
+{
+    asc_buf_printf(b,
+                   "{\"error\":{\"message\":\"This model's maximum context length is %d tokens. "
+                   "However, your messages resulted in %u tokens. Please reduce the length of "
+                   "the messages.\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
+                   "\"code\":\"context_length_exceeded\"}}",
+                   ASC_MOCK_CONTEXT_WINDOW, tokens);
+    return 400;
+}
+
 /* ---- builders --------------------------------------------------------- */
 
 static void put_u64(asc_buf_t *b, unsigned long long v)
@@ -619,6 +630,7 @@ const asc_mock_dialect_t asc_mock_openai = {
     .unit = asc_mock_oai_unit,
     .tail = asc_mock_oai_tail,
     .error_event = asc_mock_oai_error_event,
+    .context_error = oai_context_error,
     .malformed = asc_mock_oai_malformed,
     .tool_units = asc_mock_oai_tool_units,
 };

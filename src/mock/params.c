@@ -1,6 +1,6 @@
 /*
- * Behaviour parameters: "NAME@k=v,k=v" in the model name and x-mock-<k>
- * request headers (which win).
+ * Behaviour parameters: "NAME@k=v,k=v" in the model name, runtime overrides
+ * (override.c) and x-mock-<k> request headers (which win).
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,6 +54,7 @@ static const char *const fault_names[] = {
     [ASC_MOCK_FAULT_MALFORMED] = "malformed",
     [ASC_MOCK_FAULT_ERROR_EVENT] = "error_event",
     [ASC_MOCK_FAULT_REDIRECT] = "redirect",
+    [ASC_MOCK_FAULT_CONTEXT] = "context",
 };
 
 #define NFAULTS (sizeof fault_names / sizeof fault_names[0])
@@ -183,15 +184,10 @@ asc_err_t asc_mock_params_set(asc_mock_params_t *p, const char *k, size_t klen, 
     return ASC_OK;
 }
 
-asc_err_t asc_mock_params_model(asc_mock_params_t *p, const char *model, size_t len,
-                                size_t *name_len, char *err, size_t errlen)
+asc_err_t asc_mock_params_parse(asc_mock_params_t *p, const char *s, size_t len, char *err,
+                                size_t errlen)
 {
-    const char *at = memchr(model, '@', len);
-    *name_len = at ? (size_t)(at - model) : len;
-    if (at == NULL)
-        return ASC_OK;
-    const char *s = at + 1;
-    const char *end = model + len;
+    const char *end = s + len;
     while (s < end) {
         const char *comma = memchr(s, ',', (size_t)(end - s));
         const char *item_end = comma ? comma : end;
@@ -210,6 +206,16 @@ asc_err_t asc_mock_params_model(asc_mock_params_t *p, const char *model, size_t 
         s = item_end + 1;
     }
     return ASC_OK;
+}
+
+asc_err_t asc_mock_params_model(asc_mock_params_t *p, const char *model, size_t len,
+                                size_t *name_len, char *err, size_t errlen)
+{
+    const char *at = memchr(model, '@', len);
+    *name_len = at ? (size_t)(at - model) : len;
+    if (at == NULL)
+        return ASC_OK;
+    return asc_mock_params_parse(p, at + 1, (size_t)(model + len - at - 1), err, errlen);
 }
 
 asc_err_t asc_mock_params_headers(asc_mock_params_t *p, const asc_http_header_t *h, size_t n,

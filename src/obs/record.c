@@ -50,6 +50,9 @@ static const char *type_name(asc_rec_type_t t)
     case ASC_REC_ABORT: return "abort";
     case ASC_REC_NOTE: return "note";
     case ASC_REC_DONE: return "done";
+    case ASC_REC_ROUTE: return "route";
+    case ASC_REC_ATTEMPT_END: return "attempt_end";
+    case ASC_REC_SKIP: return "skip";
     }
     return "unknown";
 }
@@ -86,6 +89,12 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
     put_str(o, "model", r->model);
     put_str(o, "provider", r->provider);
     put_str(o, "upstream_model", r->upstream_model);
+    if (r->route != NULL)
+        put_str(o, "route", r->route);
+    if (r->target != NULL)
+        put_str(o, "target", r->target);
+    if (r->shadow)
+        asc_buf_puts(o, ",\"shadow\":true");
     asc_buf_printf(o, ",\"stream\":%s,\"attempts\":%d", r->stream ? "true" : "false", r->attempts);
     if (r->upstream_status)
         asc_buf_printf(o, ",\"upstream_status\":%d", r->upstream_status);
@@ -139,6 +148,22 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
             put_str(o, "stage", e->s2);
             break;
         case ASC_REC_NOTE: put_str(o, "note", e->s1); break;
+        case ASC_REC_ROUTE:
+            put_str(o, "route", e->s1);
+            put_str(o, "choice", e->s2);
+            asc_buf_printf(o, ",\"plan\":%lld", (long long)e->n1);
+            break;
+        case ASC_REC_ATTEMPT_END:
+            put_str(o, "outcome", e->s1);
+            put_str(o, "next", e->s2);
+            if (e->n1)
+                asc_buf_printf(o, ",\"status\":%lld", (long long)e->n1);
+            asc_buf_printf(o, ",\"duration_ms\":%.3f", (double)e->n2 / 1e3);
+            break;
+        case ASC_REC_SKIP:
+            put_str(o, "target", e->s1);
+            put_str(o, "why", e->s2);
+            break;
         default: break;
         }
         asc_buf_putc(o, '}');

@@ -22,12 +22,17 @@ typedef enum {
     ASC_REC_ATTEMPT,         /* s1 = provider, s2 = upstream model, n1 = attempt number */
     ASC_REC_UPSTREAM_STATUS, /* n1 = HTTP status */
     ASC_REC_FIRST_TOKEN,
-    ASC_REC_FINISH, /* s1 = finish reason */
-    ASC_REC_USAGE,  /* n1 = prompt, n2 = completion tokens */
-    ASC_REC_ERROR,  /* s1 = code, s2 = stage */
-    ASC_REC_ABORT,  /* client disconnected */
-    ASC_REC_NOTE,   /* s1 = free-form note (no client data) */
-    ASC_REC_DONE,   /* n1 = status */
+    ASC_REC_FINISH,      /* s1 = finish reason */
+    ASC_REC_USAGE,       /* n1 = prompt, n2 = completion tokens */
+    ASC_REC_ERROR,       /* s1 = code, s2 = stage */
+    ASC_REC_ABORT,       /* client disconnected */
+    ASC_REC_NOTE,        /* s1 = free-form note (no client data) */
+    ASC_REC_DONE,        /* n1 = status */
+    ASC_REC_ROUTE,       /* s1 = route, s2 = how the first target was chosen, n1 = plan length */
+    ASC_REC_ATTEMPT_END, /* s1 = outcome ("ok" or an error class), s2 = what came next
+                            ("retry", "fallback", "final", "answer"), n1 = upstream status,
+                            n2 = duration in microseconds */
+    ASC_REC_SKIP,        /* s1 = target, s2 = why it was not attempted */
 } asc_rec_type_t;
 
 typedef struct {
@@ -45,6 +50,9 @@ typedef struct {
     size_t nev, cap;
     /* summary */
     const char *key_name;
+    const char *route;  /* the route that served it (public name, or "direct") */
+    const char *target; /* "provider/model" of the answering (or last) attempt */
+    int shadow;         /* a mirrored request: its answer went nowhere */
     const char *model;
     const char *provider;
     const char *upstream_model;

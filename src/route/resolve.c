@@ -7,11 +7,10 @@ asc_err_t asc_route_resolve(const asc_snapshot_t *s, const char *model, asc_pool
 {
     memset(out, 0, sizeof *out);
     out->public_name = model;
-    const asc_model_rt_t *m = asc_snapshot_model(s, model);
-    if (m != NULL) {
-        out->provider = m->provider;
-        out->upstream_model = m->upstream_model;
-        out->embedding = m->embedding;
+    const asc_route_rt_t *r = asc_snapshot_route(s, model);
+    if (r != NULL) {
+        out->rt = r;
+        out->embedding = r->embedding;
         return ASC_OK;
     }
     const char *slash = strchr(model, '/');
@@ -20,8 +19,7 @@ asc_err_t asc_route_resolve(const asc_snapshot_t *s, const char *model, asc_pool
     const asc_provider_rt_t *p = asc_snapshot_provider(s, model, (size_t)(slash - model));
     if (p == NULL)
         return ASC_ENOTFOUND;
-    out->provider = p;
-    out->upstream_model = asc_pool_strndup(pool, slash + 1, strlen(slash + 1));
+    out->rt = asc_route_direct(p, slash + 1, pool);
     out->direct = 1;
     return ASC_OK;
 }

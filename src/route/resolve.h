@@ -1,9 +1,9 @@
 /*
- * Model resolution: the model name a client sent → the provider and
- * upstream model that serve it. A public name from `models:` maps to its
- * configured target; "<provider>/<model>" (split at the first '/') goes to
- * that configured provider with the rest verbatim. Policy (the key's
- * allow-list) is applied by the caller to the name as sent, for both forms.
+ * Model resolution: the model name a client sent → its route. A public
+ * name from `models:` maps to its configured route; "<provider>/<model>"
+ * (split at the first '/') is a direct route of one target: that
+ * configured provider with the rest verbatim. Policy (the key's allow-list)
+ * is applied by the caller to the name as sent, for both forms.
  */
 #ifndef ASC_ROUTE_RESOLVE_H
 #define ASC_ROUTE_RESOLVE_H
@@ -11,11 +11,11 @@
 #include "core/err.h"
 #include "core/pool.h"
 #include "gateway/snapshot.h"
+#include "route/route.h"
 
 typedef struct {
     const char *public_name; /* what the client sent */
-    const asc_provider_rt_t *provider;
-    const char *upstream_model;
+    const asc_route_rt_t *rt;
     int embedding; /* configured as an embedding model */
     int direct;    /* "<provider>/<model>" form */
 } asc_route_t;

@@ -103,12 +103,12 @@ static void check_default(const char *expect_base_url)
     assert_int_equal(c->nmodels, 12);
     for (size_t i = 0; i < 12; i++)
         assert_string_equal(c->models[i].name, names[i]);
-    assert_string_equal(c->models[7].provider, "anthropic");
+    assert_string_equal(c->models[7].groups[0].targets[0].provider, "anthropic");
     assert_string_equal(c->models[11].type, "embedding");
-    assert_string_equal(c->models[1].model, "mock-slow@ttft_ms=400,itl_ms=40,tokens=64");
+    assert_string_equal(c->models[1].groups[0].targets[0].model, "mock-slow@ttft_ms=400,itl_ms=40,tokens=64");
     assert_string_equal(c->models[2].type, "embedding");
-    assert_string_equal(c->models[3].provider, "openai");
-    assert_string_equal(c->models[3].model, "gpt-4o-mini");
+    assert_string_equal(c->models[3].groups[0].targets[0].provider, "openai");
+    assert_string_equal(c->models[3].groups[0].targets[0].model, "gpt-4o-mini");
     assert_string_equal(c->models[3].type, "chat");
     assert_string_equal(c->models[6].type, "embedding");
     assert_int_equal(c->nkeys, 1);
@@ -200,7 +200,7 @@ static void test_unknown_keys(void **state)
     bad(P_MOCK "models:\n  m: {provider: mock, modle: x}\n",
         "models.m.modle: unknown key (did you mean \"model\"?)");
     bad("keys:\n  - name: k\n    key: env:K\n    allow: [a]\n",
-        "keys[0].allow: unknown key (expected one of: name, key, generate, models)");
+        "keys[0].allow: unknown key (expected one of: name, key, generate, models, regions)");
 }
 
 static void test_yaml_errors_prefixed(void **state)
@@ -482,10 +482,10 @@ static void test_models(void **state)
                     "org/up-stream, type: chat}\n  e: {provider: mock, type: embedding}\n");
     assert_int_equal(c->nmodels, 3);
     assert_string_equal(c->models[0].name, "a");
-    assert_string_equal(c->models[0].model, "a");
+    assert_string_equal(c->models[0].groups[0].targets[0].model, "a");
     assert_string_equal(c->models[0].type, "chat");
     assert_string_equal(c->models[1].name, "weird:name@v1");
-    assert_string_equal(c->models[1].model, "org/up-stream");
+    assert_string_equal(c->models[1].groups[0].targets[0].model, "org/up-stream");
     assert_string_equal(c->models[2].type, "embedding");
     assert_ptr_equal(asc_config_find_model(c, "e"), &c->models[2]);
     assert_null(asc_config_find_model(c, "mock/a"));
@@ -497,8 +497,8 @@ static void test_models(void **state)
         "models.gpt-4o.provider: unknown provider \"zzzzzzzz\"");
     bad("models:\n  gpt-4o: {provider: openai}\n",
         "models.gpt-4o.provider: unknown provider \"openai\"");
-    bad(P_MOCK "models:\n  gpt-4o: {model: x}\n", "models.gpt-4o.provider: required");
-    bad(P_MOCK "models:\n  gpt-4o:\n", "models.gpt-4o: must be a mapping with at least provider");
+    bad(P_MOCK "models:\n  gpt-4o: {model: x}\n", "models.gpt-4o: needs provider (one target) or targets");
+    bad(P_MOCK "models:\n  gpt-4o:\n", "models.gpt-4o: must be a mapping with provider or targets");
     bad(P_MOCK "models:\n  mock/a: {provider: mock}\n",
         "models.mock/a: invalid model name: '/' is reserved for <provider>/<model> addressing");
     bad(P_MOCK "models:\n  \"a b\": {provider: mock}\n",
@@ -514,8 +514,8 @@ static void test_models(void **state)
     bad(P_MOCK "models:\n  a: {provider: mock, model: \"\"}\n",
         "models.a.model: must not be empty");
     bad(P_MOCK "models:\n  - a: {provider: mock}\n",
-        "models: must be a mapping of public model name to {provider, model, type}, not a "
-        "sequence");
+        "models: must be a mapping of public model name to its route ({provider, model} or "
+        "{targets, ...}), not a sequence");
     /* 256 characters is the longest name */
     char y[1024], name[258];
     memset(name, 'n', 257);
@@ -791,6 +791,121 @@ static void test_error_prefix_null_source(void **state)
                         "bogus: unknown key (expected one of: server, providers, models, keys)");
 }
 
+
+/* ---- routes ---- */
+
+#define P_TWO P_MOCK "  - {name: eu, kind: mock, region: eu-west}\n"
+
+static void test_routes(void **state)
+{
+    (void)state;
+    asc_config_t *c = load(P_TWO "models:\n"
+                                 "  chat:\n"
+                                 "    targets:\n"
+                                 "      - {provider: eu, model: base, weight: 98}\n"
+                                 "      - {provider: mock, model: new, weight: 2, canary: true, "
+                                 "region: us, first_byte_timeout_ms: 500}\n"
+                                 "    fallbacks:\n"
+                                 "      - {provider: mock, model: big}\n"
+                                 "      - targets: [{provider: eu, model: x}, {provider: eu, "
+                                 "model: y, weight: 0}]\n"
+                                 "    shadow: [{provider: mock, model: shadowed, sample: 0.25}]\n"
+                                 "    sticky: header:X-User\n"
+                                 "    retries: 2\n"
+                                 "    backoff_ms: 50\n"
+                                 "    timeout_ms: 9000\n"
+                                 "    breaker: {failures: 3, cooldown_ms: 2000}\n"
+                                 "    canary_guard: {window_ms: 5000, min_requests: 10}\n"
+                                 "keys:\n"
+                                 "  - {name: k, key: env:K, regions: [eu-west, us]}\n");
+    const asc_config_model_t *m = &c->models[0];
+    assert_int_equal(m->ngroups, 3);
+    assert_int_equal(m->groups[0].ntargets, 2);
+    assert_string_equal(m->groups[0].targets[0].provider, "eu");
+    assert_null(m->groups[0].targets[0].region); /* the provider's applies */
+    assert_true(m->groups[0].targets[0].weight == 98);
+    assert_true(m->groups[0].targets[1].canary);
+    assert_string_equal(m->groups[0].targets[1].region, "us");
+    assert_int_equal(m->groups[0].targets[1].first_byte_timeout_ms, 500);
+    assert_int_equal(m->groups[0].targets[0].first_byte_timeout_ms, 0);
+    assert_int_equal(m->groups[1].ntargets, 1);
+    assert_string_equal(m->groups[1].targets[0].model, "big");
+    assert_true(m->groups[1].targets[0].weight == 1);
+    assert_int_equal(m->groups[2].ntargets, 2);
+    assert_true(m->groups[2].targets[1].weight == 0);
+    assert_int_equal(m->nshadows, 1);
+    assert_true(m->shadows[0].sample == 0.25);
+    assert_int_equal(m->sticky, ASC_STICKY_HEADER);
+    assert_string_equal(m->sticky_header, "x-user");
+    assert_int_equal(m->retries, 2);
+    assert_int_equal(m->backoff_ms, 50);
+    assert_int_equal(m->max_backoff_ms, 2000);
+    assert_int_equal(m->timeout_ms, 9000);
+    assert_int_equal(m->breaker.failures, 3);
+    assert_int_equal(m->breaker.cooldown_ms, 2000);
+    assert_true(m->breaker.error_rate == 0.5);
+    assert_true(m->has_guard);
+    assert_int_equal(m->guard.window_ms, 5000);
+    assert_int_equal(m->guard.min_requests, 10);
+    assert_int_equal(c->keys[0].nregions, 2);
+    assert_string_equal(c->keys[0].regions[1], "us");
+    asc_config_free(c);
+
+    /* the simple form is a route of one target with the defaults */
+    c = load(P_MOCK "models:\n  a: {provider: mock, fallbacks: [{provider: mock, model: b}]}\n");
+    assert_int_equal(c->models[0].ngroups, 2);
+    assert_int_equal(c->models[0].retries, 0);
+    assert_int_equal(c->models[0].sticky, ASC_STICKY_NONE);
+    assert_false(c->models[0].has_guard);
+    assert_null(c->keys);
+    asc_config_free(c);
+}
+
+static void test_route_errors(void **state)
+{
+    (void)state;
+    bad(P_MOCK "models:\n  a: {provider: mock, targets: [{provider: mock}]}\n",
+        "models.a: give either provider/model (one target) or targets, not both");
+    bad(P_MOCK "models:\n  a: {targets: []}\n",
+        "models.a.targets: must be a non-empty sequence of targets (- provider: ...)");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mock, weight: 0}]}\n",
+        "models.a.targets: the weights of a group must not all be 0");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mock, weight: -1}]}\n",
+        "models.a.targets[0].weight: must be a number between 0 and 1e+06");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mock, wieght: 2}]}\n",
+        "models.a.targets[0].wieght: unknown key (did you mean \"weight\"?)");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mokc}]}\n",
+        "models.a.targets[0].provider: unknown provider \"mokc\" (did you mean \"mock\"?)");
+    bad(P_MOCK "models:\n  a: {provider: mock, fallbacks: [{provider: mock, canary: true}]}\n",
+        "models.a.fallbacks: a canary must be in targets, next to at least one baseline target");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mock, canary: true}]}\n",
+        "models.a.targets: a canary must be in targets, next to at least one baseline target");
+    bad(P_MOCK "models:\n  a: {provider: mock, sticky: cookie}\n",
+        "models.a.sticky: unknown value \"cookie\" (expected none, user, key or header:<name>)");
+    bad(P_MOCK "models:\n  a: {provider: mock, sticky: \"header:a b\"}\n",
+        "models.a.sticky: invalid header name (letters, digits, '-' and '_')");
+    bad(P_MOCK "models:\n  a: {provider: mock, retries: 11}\n",
+        "models.a.retries: must be an integer between 0 and 10");
+    bad(P_MOCK "models:\n  a: {provider: mock, backoff_ms: 500, max_backoff_ms: 100}\n",
+        "models.a.max_backoff_ms: must not be below backoff_ms");
+    bad(P_MOCK "models:\n  a: {provider: mock, breaker: {error_rate: 2}}\n",
+        "models.a.breaker.error_rate: must be a number between 0 and 1");
+    bad(P_MOCK "models:\n  a: {provider: mock, breaker: {window_ms: 500000}}\n",
+        "models.a.breaker.window_ms: must be an integer between 1000 and 120000");
+    bad(P_MOCK "models:\n  a: {provider: mock, canary_guard: {min_request: 3}}\n",
+        "models.a.canary_guard.min_request: unknown key (did you mean \"min_requests\"?)");
+    bad(P_MOCK "models:\n  a: {provider: mock, shadow: [{provider: mock, weight: 1}]}\n",
+        "models.a.shadow[0].weight: unknown key (expected one of: provider, model, region, sample, "
+        "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, total_timeout_ms)");
+    bad(P_MOCK "models:\n  a: {provider: mock, fallbacks: {provider: mock}}\n",
+        "models.a.fallbacks: must be a sequence of targets (- provider: ...) or groups (- "
+        "targets: [...])");
+    bad(P_MOCK "models:\n  a: {provider: mock}\nkeys:\n  - {name: k, key: env:K, regions: []}\n",
+        "keys[0].regions: must be a sequence of 1 to 64 region names");
+    bad(P_MOCK "models:\n  a: {provider: mock}\nkeys:\n  - {name: k, key: env:K, regions: [\"a b\"]}\n",
+        "keys[0].regions[0]: must be a region name of at most 64 printable characters");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +930,8 @@ int main(void)
         cmocka_unit_test(test_load_file_too_big),
         cmocka_unit_test(test_pattern_match),
         cmocka_unit_test(test_error_prefix_null_source),
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_route_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

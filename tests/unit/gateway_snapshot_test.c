@@ -87,14 +87,15 @@ static void test_keys_and_routes(void **state)
     asc_pool_t *pool = asc_pool_create(0);
     asc_route_t r;
     assert_int_equal(asc_route_resolve(s, "m1", pool, &r), ASC_OK);
-    assert_string_equal(r.upstream_model, "real-1");
+    assert_string_equal(r.rt->groups[0].targets[0].model, "real-1");
     assert_false(r.direct);
     assert_int_equal(asc_route_resolve(s, "e1", pool, &r), ASC_OK);
     assert_true(r.embedding);
     assert_int_equal(asc_route_resolve(s, "up/meta-llama/Llama-3.1-8B", pool, &r), ASC_OK);
     assert_true(r.direct);
-    assert_string_equal(r.upstream_model, "meta-llama/Llama-3.1-8B");
-    assert_string_equal(r.provider->name, "up");
+    assert_string_equal(r.rt->groups[0].targets[0].model, "meta-llama/Llama-3.1-8B");
+    assert_string_equal(r.rt->groups[0].targets[0].provider->name, "up");
+    assert_string_equal(r.rt->groups[0].targets[0].label, "up/meta-llama/Llama-3.1-8B");
     assert_int_equal(asc_route_resolve(s, "gone", pool, &r), ASC_ENOTFOUND);
     assert_int_equal(asc_route_resolve(s, "off/gpt-4o", pool, &r), ASC_ENOTFOUND);
     assert_int_equal(asc_route_resolve(s, "up/", pool, &r), ASC_ENOTFOUND);

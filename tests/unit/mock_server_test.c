@@ -61,7 +61,7 @@ static double now(void)
 static void http_to(int port, resp_t *r, const char *method, const char *path, const char *body,
                     const char *const *hdrs, long timeout_ms)
 {
-    char url[256];
+    char url[1024];
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
     memset(r, 0, sizeof *r);
@@ -446,6 +446,208 @@ static void test_faults(void **state)
     resp_free(&r);
 }
 
+static void test_context_fault(void **state)
+{
+    (void)state;
+    resp_t r;
+    char v[64];
+    cJSON *j;
+    /* "hello there": 11 bytes, 3 prompt tokens; N = 8192 + 3. */
+    const char *oai_msg = "This model's maximum context length is 8192 tokens. However, your "
+                          "messages resulted in 8195 tokens. Please reduce the length of the "
+                          "messages.";
+    for (int stream = 0; stream < 2; stream++) {
+        http(&r, "POST", "/v1/chat/completions",
+             body_fmt("{\"model\":\"mock-fast@fault=context\",\"stream\":%s,%s}",
+                      stream ? "true" : "false", USER_HI),
+             NULL);
+        assert_int_equal(r.status, 400);
+        assert_true(header(&r, "content-type", v, sizeof v));
+        assert_string_equal(v, "application/json");
+        j = cJSON_Parse(r.body.data);
+        assert_non_null(j);
+        assert_string_equal(gs(j, "error.message"), oai_msg);
+        assert_string_equal(gs(j, "error.type"), "invalid_request_error");
+        assert_string_equal(gs(j, "error.param"), "messages");
+        assert_string_equal(gs(j, "error.code"), "context_length_exceeded");
+        cJSON_Delete(j);
+        resp_free(&r);
+
+        const char *ha[] = {"anthropic-version: 2023-06-01", "x-mock-fault: context", NULL};
+        http(&r, "POST", "/v1/messages",
+             body_fmt("{\"model\":\"c\",\"max_tokens\":50,\"stream\":%s,%s}",
+                      stream ? "true" : "false", USER_HI),
+             ha);
+        assert_int_equal(r.status, 400);
+        assert_true(header(&r, "content-type", v, sizeof v));
+        assert_string_equal(v, "application/json");
+        assert_string_equal(r.body.data,
+                            "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+                            "\"message\":\"prompt is too long: 8195 tokens > 8192 maximum\"}}");
+        resp_free(&r);
+
+        http(&r, "POST", "/mistral/v1/chat/completions",
+             body_fmt("{\"model\":\"mistral-small@fault=context\",\"stream\":%s,%s}",
+                      stream ? "true" : "false", USER_HI),
+             NULL);
+        assert_int_equal(r.status, 400);
+        j = cJSON_Parse(r.body.data);
+        assert_non_null(j);
+        assert_string_equal(gs(j, "object"), "error");
+        assert_string_equal(gs(j, "type"), "invalid_request_error");
+        assert_string_equal(gs(j, "message"),
+                            "Prompt contains 8195 tokens and 0 draft tokens, too large for model "
+                            "with 8192 maximum context length");
+        assert_true(cJSON_IsNull(get(j, "code")));
+        cJSON_Delete(j);
+        resp_free(&r);
+    }
+
+    /* Embeddings: the same shape; N from the input (8 bytes, 2 tokens). */
+    http(&r, "POST", "/v1/embeddings",
+         "{\"model\":\"mock-embed@fault=context\",\"input\":\"abcdefgh\"}", NULL);
+    assert_int_equal(r.status, 400);
+    j = cJSON_Parse(r.body.data);
+    assert_string_equal(gs(j, "error.code"), "context_length_exceeded");
+    assert_non_null(strstr(gs(j, "error.message"), "resulted in 8194 tokens"));
+    cJSON_Delete(j);
+    resp_free(&r);
+
+    /* latency_ms delays it; fault_rate=0 never applies it. */
+    http(&r, "POST", "/v1/chat/completions",
+         body_fmt("{\"model\":\"mock-fast@fault=context,latency_ms=120\",\"stream\":true,%s}",
+                  USER_HI),
+         NULL);
+    assert_int_equal(r.status, 400);
+    assert_true(r.secs >= 0.12);
+    resp_free(&r);
+    http(&r, "POST", "/v1/chat/completions",
+         body_fmt("{\"model\":\"mock-fast@fault=context,fault_rate=0\",%s}", USER_HI), NULL);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+/* PUT an override; returns the status. */
+static long put_override(const char *name, const char *params)
+{
+    resp_t r;
+    char path[512];
+    snprintf(path, sizeof path, "/__mock/overrides/%s", name);
+    http(&r, "PUT", path, params, NULL);
+    long st = r.status;
+    if (st == 204)
+        assert_int_equal(r.body.len, 0);
+    resp_free(&r);
+    return st;
+}
+
+static long chat_status(int port, const char *model, const char *const *hdrs)
+{
+    resp_t r;
+    http_to(port, &r, "POST", "/v1/chat/completions",
+            body_fmt("{\"model\":\"%s\",%s}", model, USER_HI), hdrs, 0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    resp_t r;
+    char v[64];
+    http(&r, "DELETE", "/__mock/overrides", NULL, NULL);
+    assert_int_equal(r.status, 204);
+    resp_free(&r);
+
+    /* Start failing without changing the model name. */
+    assert_int_equal(chat_status(g_port, "flaky", NULL), 200);
+    assert_int_equal(put_override("flaky", "fault=503,retry_after=2"), 204);
+    http(&r, "POST", "/v1/chat/completions", body_fmt("{\"model\":\"flaky\",%s}", USER_HI), NULL);
+    assert_int_equal(r.status, 503);
+    assert_true(header(&r, "retry-after", v, sizeof v));
+    assert_string_equal(v, "2");
+    resp_free(&r);
+    /* NAME is the part before '@'; other names are untouched. */
+    assert_int_equal(chat_status(g_port, "flaky@tokens=2", NULL), 503);
+    assert_int_equal(chat_status(g_port, "flaky2", NULL), 200);
+    /* Override beats the model name's fault, headers beat the override. */
+    assert_int_equal(chat_status(g_port, "flaky@fault=429", NULL), 503);
+    const char *h500[] = {"x-mock-fault: 500", NULL};
+    assert_int_equal(chat_status(g_port, "flaky@fault=429", h500), 500);
+    const char *hnone[] = {"x-mock-fault: none", NULL};
+    assert_int_equal(chat_status(g_port, "flaky", hnone), 200);
+    /* Every engine of the process shares the table, and /__mock needs no key. */
+    const char *key[] = {"Authorization: Bearer sk-good", NULL};
+    assert_int_equal(chat_status(g_keyed_port, "flaky", key), 503);
+    http_to(g_keyed_port, &r, "GET", "/__mock/overrides", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* Anthropic's path too. */
+    const char *ha[] = {"anthropic-version: 2023-06-01", NULL};
+    http(&r, "POST", "/v1/messages", body_fmt("{\"model\":\"flaky\",\"max_tokens\":5,%s}", USER_HI),
+         ha);
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+
+    /* fault=none cancels a fault of the model name; "/" as %2F or literal. */
+    assert_int_equal(put_override("org%2Fm", "fault=none"), 204);
+    assert_int_equal(chat_status(g_port, "org/m@fault=500", NULL), 200);
+    assert_int_equal(put_override("org/m", "fault=context"), 204);
+    assert_int_equal(chat_status(g_port, "org/m@fault=500", NULL), 400);
+
+    http(&r, "GET", "/__mock/overrides", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_true(header(&r, "content-type", v, sizeof v));
+    assert_string_equal(v, "application/json");
+    assert_string_equal(r.body.data, "{\"overrides\":{\"flaky\":\"fault=503,retry_after=2\","
+                                     "\"org/m\":\"fault=context\"}}");
+    resp_free(&r);
+
+    /* Bad input: 400 (or 413) in OpenAI's format, nothing changes. */
+    assert_int_equal(put_override("flaky", "fault=418"), 400);
+    http(&r, "PUT", "/__mock/overrides/flaky", "nope=1", NULL);
+    assert_int_equal(r.status, 400);
+    cJSON *j = cJSON_Parse(r.body.data);
+    assert_string_equal(gs(j, "error.message"), "unknown mock parameter 'nope'");
+    assert_string_equal(gs(j, "error.type"), "invalid_request_error");
+    cJSON_Delete(j);
+    resp_free(&r);
+    assert_int_equal(put_override("flaky", ""), 400);
+    assert_int_equal(put_override("a%40b", "fault=500"), 400);
+    char longname[300], big[2100];
+    memset(longname, 'x', 257);
+    longname[257] = '\0';
+    assert_int_equal(put_override(longname, "fault=500"), 400);
+    memset(big, ',', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, "fault=500", 9);
+    assert_int_equal(put_override("flaky", big), 413);
+    assert_int_equal(chat_status(g_port, "flaky", NULL), 503);
+    http(&r, "POST", "/__mock/overrides/flaky", "fault=500", NULL);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+
+    /* Stop failing: DELETE one (404 the second time), then all. */
+    http(&r, "DELETE", "/__mock/overrides/flaky", NULL, NULL);
+    assert_int_equal(r.status, 204);
+    resp_free(&r);
+    assert_int_equal(chat_status(g_port, "flaky", NULL), 200);
+    http(&r, "DELETE", "/__mock/overrides/flaky", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    j = cJSON_Parse(r.body.data);
+    assert_non_null(gs(j, "error.message"));
+    cJSON_Delete(j);
+    resp_free(&r);
+    http(&r, "DELETE", "/__mock/overrides", NULL, NULL);
+    assert_int_equal(r.status, 204);
+    resp_free(&r);
+    assert_int_equal(chat_status(g_port, "org/m@fault=500", NULL), 500);
+    http(&r, "GET", "/__mock/overrides", NULL, NULL);
+    assert_string_equal(r.body.data, "{\"overrides\":{}}");
+    resp_free(&r);
+}
+
 /* Number of non-empty content deltas in an OpenAI SSE body. */
 static int content_chunks(const char *body)
 {
@@ -748,7 +950,8 @@ int main(void)
         cmocka_unit_test(test_stream_faults),    cmocka_unit_test(test_delays),
         cmocka_unit_test(test_backpressure),     cmocka_unit_test(test_requests_log),
         cmocka_unit_test(test_require_key),      cmocka_unit_test(test_misc_paths),
-        cmocka_unit_test(test_stop_with_stall),
+        cmocka_unit_test(test_stop_with_stall),  cmocka_unit_test(test_context_fault),
+        cmocka_unit_test(test_overrides),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

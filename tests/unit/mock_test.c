@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <cmocka.h>
 
 #include "mock/mock_int.h"
@@ -810,7 +812,8 @@ static void test_embeddings(void **state)
     asc_mock_params_t p;
     const char *req = "{\"model\":\"emb@dims=4\",\"input\":[\"abcd\",\"hello world\"]}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 200);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        200);
     cJSON *j = parse_out(&f->out);
     assert_string_equal(jstr(j, "object"), "list");
     assert_string_equal(jstr(j, "model"), "emb");
@@ -836,7 +839,8 @@ static void test_embeddings(void **state)
     /* The same input in base64 (little-endian float32) gives the same floats. */
     req = "{\"model\":\"emb@dims=4\",\"input\":\"abcd\",\"encoding_format\":\"base64\"}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 200);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        200);
     j = parse_out(&f->out);
     const char *b64 = jstr(j, "data.0.embedding");
     assert_non_null(b64);
@@ -867,7 +871,8 @@ static void test_embeddings(void **state)
     /* dimensions from the request when dims= is not given; default 8. */
     req = "{\"model\":\"emb\",\"input\":\"x\",\"dimensions\":3}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 200);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        200);
     j = parse_out(&f->out);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetArrayItem(cJSON_GetObjectItem(j, "data"), 0), "embedding")),
@@ -875,7 +880,8 @@ static void test_embeddings(void **state)
     cJSON_Delete(j);
     req = "{\"model\":\"emb\",\"input\":[[1,2,3]]}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 200);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        200);
     j = parse_out(&f->out);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetArrayItem(cJSON_GetObjectItem(j, "data"), 0), "embedding")),
@@ -886,16 +892,257 @@ static void test_embeddings(void **state)
     /* Errors. */
     req = "{\"model\":\"emb\",\"input\":\"x\",\"bogus\":1}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 400);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        400);
     req = "{\"model\":\"emb\",\"input\":\"x\",\"dimensions\":3}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_mistral, req, strlen(req), &f->hdr, &p, f->pool), 422);
+        asc_mock_embed(&f->out, &asc_mock_mistral, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        422);
     req = "{\"model\":\"emb\",\"input\":[]}";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 400);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        400);
     req = "{not json";
     assert_int_equal(
-        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, f->pool), 400);
+        asc_mock_embed(&f->out, &asc_mock_openai, req, strlen(req), &f->hdr, &p, NULL, f->pool),
+        400);
+}
+
+/* ---- fault=context ---------------------------------------------------- */
+
+static void test_context_errors(void **state)
+{
+    (void)state;
+    asc_mock_params_t p;
+    char err[256];
+    size_t nl;
+    asc_buf_t b;
+    asc_buf_init(&b, 0);
+    asc_mock_params_default(&p);
+    assert_int_equal(asc_mock_params_model(&p, "m@fault=context", 15, &nl, err, sizeof err),
+                     ASC_OK);
+    assert_int_equal(p.fault, ASC_MOCK_FAULT_CONTEXT);
+    assert_string_equal(asc_mock_fault_name(ASC_MOCK_FAULT_CONTEXT), "context");
+
+    assert_int_equal(asc_mock_openai.context_error(&b, 9000), 400);
+    asc_buf_append(&b, "", 0);
+    assert_string_equal(
+        b.data, "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. "
+                "However, your messages resulted in 9000 tokens. Please reduce the length of the "
+                "messages.\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
+                "\"code\":\"context_length_exceeded\"}}");
+    asc_buf_clear(&b);
+    assert_int_equal(asc_mock_anthropic.context_error(&b, 9000), 400);
+    asc_buf_append(&b, "", 0);
+    assert_string_equal(b.data, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+                                "\"message\":\"prompt is too long: 9000 tokens > 8192 maximum\"}}");
+    asc_buf_clear(&b);
+    assert_int_equal(asc_mock_mistral.context_error(&b, 9000), 400);
+    asc_buf_append(&b, "", 0);
+    assert_string_equal(b.data,
+                        "{\"object\":\"error\",\"message\":\"Prompt contains 9000 tokens and 0 "
+                        "draft tokens, too large for model with 8192 maximum context length\","
+                        "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}");
+    asc_buf_free(&b);
+}
+
+/* ---- runtime overrides ------------------------------------------------- */
+
+static asc_err_t ov_set(const char *name, const char *text, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    return asc_mock_override_set(name, strlen(name), text, strlen(text), err, errlen);
+}
+
+static void ov_list(asc_buf_t *out)
+{
+    asc_buf_clear(out);
+    asc_mock_override_json(out);
+    asc_buf_append(out, "", 0);
+}
+
+static void test_override_table(void **state)
+{
+    (void)state;
+    char err[256], name[300];
+    asc_buf_t out;
+    asc_buf_init(&out, 0);
+    asc_mock_override_clear();
+    ov_list(&out);
+    assert_string_equal(out.data, "{\"overrides\":{}}");
+
+    assert_int_equal(ov_set("zeta", "fault=500,retry_after=2", err, sizeof err), ASC_OK);
+    /* Surrounding whitespace and a leading '@' are ignored. */
+    assert_int_equal(ov_set("alpha/x", " @fault=429\n", err, sizeof err), ASC_OK);
+    ov_list(&out);
+    assert_string_equal(
+        out.data,
+        "{\"overrides\":{\"alpha/x\":\"fault=429\",\"zeta\":\"fault=500,retry_after=2\"}}");
+    /* A second PUT replaces. */
+    assert_int_equal(ov_set("zeta", "fault=none", err, sizeof err), ASC_OK);
+    ov_list(&out);
+    assert_string_equal(out.data,
+                        "{\"overrides\":{\"alpha/x\":\"fault=429\",\"zeta\":\"fault=none\"}}");
+
+    /* Bad input leaves the table as it was. */
+    assert_int_equal(ov_set("zeta", "fault=418", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "invalid value '418' for mock parameter fault"));
+    assert_int_equal(ov_set("zeta", "nope=1", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "unknown mock parameter 'nope'"));
+    assert_int_equal(ov_set("zeta", "tokens", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "has no value"));
+    assert_int_equal(ov_set("zeta", " \r\n", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "no parameters"));
+    assert_int_equal(ov_set("", "fault=500", err, sizeof err), ASC_EINVAL);
+    assert_int_equal(ov_set("m@x", "fault=500", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "'@'"));
+    memset(name, 'n', 257);
+    name[257] = '\0';
+    assert_int_equal(ov_set(name, "fault=500", err, sizeof err), ASC_EINVAL);
+    assert_non_null(strstr(err, "256 bytes"));
+    name[256] = '\0';
+    assert_int_equal(ov_set(name, "fault=500", err, sizeof err), ASC_OK);
+    assert_int_equal(asc_mock_override_del(name, 256), ASC_OK);
+    static char big[ASC_MOCK_MAX_OVERRIDE_TEXT + 16];
+    memset(big, ',', sizeof big - 1);
+    memcpy(big, "fault=500", 9);
+    assert_int_equal(ov_set("zeta", big, err, sizeof err), ASC_ETOOBIG);
+    big[ASC_MOCK_MAX_OVERRIDE_TEXT] = '\0';
+    assert_int_equal(ov_set("zeta", big, err, sizeof err), ASC_OK);
+    assert_int_equal(ov_set("zeta", "fault=none", err, sizeof err), ASC_OK);
+    ov_list(&out);
+    assert_string_equal(out.data,
+                        "{\"overrides\":{\"alpha/x\":\"fault=429\",\"zeta\":\"fault=none\"}}");
+
+    /* Delete one, then a missing one. */
+    assert_int_equal(asc_mock_override_del("zeta", 4), ASC_OK);
+    assert_int_equal(asc_mock_override_del("zeta", 4), ASC_ENOTFOUND);
+    assert_int_equal(asc_mock_override_del("alpha", 5), ASC_ENOTFOUND);
+    ov_list(&out);
+    assert_string_equal(out.data, "{\"overrides\":{\"alpha/x\":\"fault=429\"}}");
+
+    /* At most ASC_MOCK_MAX_OVERRIDES names; replacing one still works. */
+    for (int i = 1; i < ASC_MOCK_MAX_OVERRIDES; i++) {
+        snprintf(name, sizeof name, "m%04d", i);
+        assert_int_equal(ov_set(name, "tokens=1", err, sizeof err), ASC_OK);
+    }
+    assert_int_equal(ov_set("one-too-many", "tokens=1", err, sizeof err), ASC_ETOOBIG);
+    assert_non_null(strstr(err, "too many overrides"));
+    assert_int_equal(ov_set("m0001", "tokens=2", err, sizeof err), ASC_OK);
+    asc_mock_override_clear();
+    ov_list(&out);
+    assert_string_equal(out.data, "{\"overrides\":{}}");
+    asc_buf_free(&out);
+}
+
+static void test_override_precedence(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    const char *msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+    char req[256];
+    asc_mock_override_clear();
+
+    /* Override beats the model name's parameters, not the ones it does not set. */
+    assert_int_equal(ov_set("ovr", "fault=503,retry_after=9", err, sizeof err), ASC_OK);
+    snprintf(req, sizeof req, "{\"model\":\"ovr@fault=429,tokens=2\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_string_equal(f->c.model, "ovr");
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_503);
+    assert_int_equal(f->c.p.retry_after, 9);
+    assert_int_equal(f->c.p.tokens, 2);
+    /* Only the exact NAME matches. */
+    snprintf(req, sizeof req, "{\"model\":\"ovr2@fault=429\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_429);
+    snprintf(req, sizeof req, "{\"model\":\"OVR\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_NONE);
+
+    /* Headers beat the override. */
+    asc_http_header_t h = {"x-mock-fault", 12, "context", 7};
+    assert_int_equal(asc_mock_params_headers(&f->hdr, &h, 1, err, sizeof err), ASC_OK);
+    snprintf(req, sizeof req, "{\"model\":\"ovr@fault=429\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_CONTEXT);
+    assert_int_equal(f->c.p.retry_after, 9);
+    asc_mock_params_default(&f->hdr);
+    f->hdr.set = 0;
+
+    /* fault=none in an override cancels the model name's fault. */
+    assert_int_equal(ov_set("ovr", "fault=none", err, sizeof err), ASC_OK);
+    snprintf(req, sizeof req, "{\"model\":\"ovr@fault=429,retry_after=4\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_NONE);
+    assert_int_equal(f->c.p.retry_after, 4);
+
+    /* The same for Anthropic and embeddings, which read the model alike. */
+    assert_int_equal(ov_set("ovr", "fault=context,tokens=3", err, sizeof err), ASC_OK);
+    assert_int_equal(chat(f, &asc_mock_anthropic,
+                          "{\"model\":\"ovr\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                          "\"content\":\"x\"}]}"),
+                     0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_CONTEXT);
+    assert_int_equal(f->c.out_tokens, 3);
+    asc_mock_params_t p;
+    uint32_t pt = 0;
+    const char *er = "{\"model\":\"ovr\",\"input\":\"abcdefgh\"}";
+    assert_int_equal(
+        asc_mock_embed(&f->out, &asc_mock_openai, er, strlen(er), &f->hdr, &p, &pt, f->pool), 200);
+    assert_int_equal(p.fault, ASC_MOCK_FAULT_CONTEXT);
+    assert_int_equal(pt, 2);
+
+    /* Removed: back to the model name's parameters. */
+    assert_int_equal(asc_mock_override_del("ovr", 3), ASC_OK);
+    snprintf(req, sizeof req, "{\"model\":\"ovr@fault=429\",%s", msgs);
+    assert_int_equal(chat(f, &asc_mock_openai, req), 0);
+    assert_int_equal(f->c.p.fault, ASC_MOCK_FAULT_429);
+    asc_mock_override_clear();
+}
+
+/* Writers and readers of the table at once (meaningful under ASan/TSan). */
+static void *ov_hammer(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char name[32], err[256];
+    asc_buf_t out;
+    asc_buf_init(&out, 0);
+    for (int i = 0; i < 2000; i++) {
+        snprintf(name, sizeof name, "t%d-%d", id, i % 16);
+        asc_mock_params_t p;
+        asc_mock_params_default(&p);
+        if (i % 3 == 0)
+            ov_set(name, "fault=500", err, sizeof err);
+        asc_mock_override_apply(&p, name, strlen(name));
+        if (i % 5 == 0)
+            asc_mock_override_del(name, strlen(name));
+        if (i % 97 == 0) {
+            asc_buf_clear(&out);
+            asc_mock_override_json(&out);
+        }
+    }
+    asc_buf_free(&out);
+    return NULL;
+}
+
+static void test_override_threads(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    asc_mock_override_clear();
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, ov_hammer, (void *)(intptr_t)i);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    asc_buf_t out;
+    asc_buf_init(&out, 0);
+    ov_list(&out);
+    cJSON *j = cJSON_Parse(out.data);
+    assert_non_null(j);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(j, "overrides")) <= 64);
+    cJSON_Delete(j);
+    asc_buf_free(&out);
+    asc_mock_override_clear();
 }
 
 /* ---- request log ------------------------------------------------------- */
@@ -969,6 +1216,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mistral, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_embeddings, fx_setup, fx_teardown),
         cmocka_unit_test(test_reqlog),
+        cmocka_unit_test(test_context_errors),
+        cmocka_unit_test(test_override_table),
+        cmocka_unit_test_setup_teardown(test_override_precedence, fx_setup, fx_teardown),
+        cmocka_unit_test(test_override_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
