@@ -285,6 +285,13 @@ providers:
 models:
   bench-model: { provider: up, model: mock-fast }
   bench-slow: { provider: up, model: "mock-fast@$CONC_MODEL_PARAMS" }
+  bench-routed:
+    targets:
+      - { provider: up, model: mock-fast, weight: 50 }
+      - { provider: up, model: "mock-fast@chunk=1", weight: 30 }
+      - { provider: up, model: "mock-fast@tokens=16", weight: 20 }
+    fallbacks:
+      - { provider: up, model: "mock-fast@latency_ms=0" }
 keys:
   - name: bench
     key: sha256:$hash
@@ -483,6 +490,10 @@ if [ "${BENCH_TRANSLATION:-1}" = 1 ] && case " $SETUPS " in *" asc "*) true ;; *
         log "asc: translation, pass-through vs anthropic → openai-compatible, $TPUT_CONNS connections, ${SECS}s each"
         xlate_one pass /v1/chat/completions "$TMP/asc.json" "" || true
         xlate_one anthropic /v1/messages "$TMP/anth.json" anthropic || true
+        # Routing cost (issue 4): the same answer through a route of three
+        # weighted targets and a fallback
+        make_body bench-routed false "$TMP/routed.json"
+        xlate_one routed /v1/chat/completions "$TMP/routed.json" "" || true
     else
         log "translation sanity request failed ($code): $(head -c 300 "$TMP/anth.out")"
         FAILED+=(translation)
@@ -601,6 +612,15 @@ if [ -n "$(get xlate.pass.cpu_us_per_req)" ] && [ -n "$(get xlate.anthropic.cpu_
     printf '  %-34s %10s×   target ≤ 1.2×  %s\n' 'CPU per request, ratio' "$(get xlate.ratio_cpu)" \
         "$(verdict "$(get xlate.ratio_cpu)" '<=' 1.2)"
 fi
+if [ -n "$(get xlate.pass.cpu_us_per_req)" ] && [ -n "$(get xlate.routed.cpu_us_per_req)" ]; then
+    R[route.ratio_cpu]=$(calc "printf \"%.2f\", $(get xlate.routed.cpu_us_per_req) / $(get xlate.pass.cpu_us_per_req)")
+    echo
+    echo "routing (asc, 1 worker, $TPUT_CONNS connections): 3 weighted targets + a fallback vs one target"
+    printf '  %-34s %10s req/s %8s us CPU/req\n' 'single target (pass-through)' "$(get xlate.pass.rps)" "$(get xlate.pass.cpu_us_per_req)"
+    printf '  %-34s %10s req/s %8s us CPU/req\n' 'route: 3 weighted + fallback' "$(get xlate.routed.rps)" "$(get xlate.routed.cpu_us_per_req)"
+    printf '  %-34s %10s×   target ≤ 1.1×  %s\n' 'CPU per request, ratio' "$(get route.ratio_cpu)" \
+        "$(verdict "$(get route.ratio_cpu)" '<=' 1.1)"
+fi
 echo
 echo "raw numbers: $OUT/result.json (wall time $((T_END - T_START))s)"
 
@@ -650,7 +670,9 @@ SSE_KEYS=(requests errors err_connect err_read err_write err_status err_timeout 
         "$(jobj xlate.pass rps requests cpu_us_per_req err_status)" \
         "$(jobj xlate.anthropic rps requests cpu_us_per_req err_status)" \
         "$(jnum xlate.ratio_cpu)" "$(jnum xlate.ratio_rps)"
-    printf '"targets":{"rps_min":0.6,"added_p50_max":2,"translation_cpu_max":1.2},'
+    printf '"routing":{"routed":%s,"ratio_cpu":%s},' \
+        "$(jobj xlate.routed rps requests cpu_us_per_req err_status)" "$(jnum route.ratio_cpu)"
+    printf '"targets":{"rps_min":0.6,"added_p50_max":2,"translation_cpu_max":1.2,"routing_cpu_max":1.1},'
     printf '"concurrency":{"streams":%s,"model":%s' "$CONC" "$(jstr "mock-fast@$CONC_MODEL_PARAMS")"
     for s in "${CONC_SETUPS[@]}"; do
         printf ',"%s":{"noise_pct":%s,"rss_idle_kb":%s,"rss_peak_kb":%s,"rss_per_stream_kb":%s,"run":%s}' "$s" \
