@@ -105,7 +105,8 @@ static void check_default(const char *expect_base_url)
         assert_string_equal(c->models[i].name, names[i]);
     assert_string_equal(c->models[7].groups[0].targets[0].provider, "anthropic");
     assert_string_equal(c->models[11].type, "embedding");
-    assert_string_equal(c->models[1].groups[0].targets[0].model, "mock-slow@ttft_ms=400,itl_ms=40,tokens=64");
+    assert_string_equal(c->models[1].groups[0].targets[0].model,
+                        "mock-slow@ttft_ms=400,itl_ms=40,tokens=64");
     assert_string_equal(c->models[2].type, "embedding");
     assert_string_equal(c->models[3].groups[0].targets[0].provider, "openai");
     assert_string_equal(c->models[3].groups[0].targets[0].model, "gpt-4o-mini");
@@ -497,7 +498,8 @@ static void test_models(void **state)
         "models.gpt-4o.provider: unknown provider \"zzzzzzzz\"");
     bad("models:\n  gpt-4o: {provider: openai}\n",
         "models.gpt-4o.provider: unknown provider \"openai\"");
-    bad(P_MOCK "models:\n  gpt-4o: {model: x}\n", "models.gpt-4o: needs provider (one target) or targets");
+    bad(P_MOCK "models:\n  gpt-4o: {model: x}\n",
+        "models.gpt-4o: needs provider (one target) or targets");
     bad(P_MOCK "models:\n  gpt-4o:\n", "models.gpt-4o: must be a mapping with provider or targets");
     bad(P_MOCK "models:\n  mock/a: {provider: mock}\n",
         "models.mock/a: invalid model name: '/' is reserved for <provider>/<model> addressing");
@@ -791,7 +793,6 @@ static void test_error_prefix_null_source(void **state)
                         "bogus: unknown key (expected one of: server, providers, models, keys)");
 }
 
-
 /* ---- routes ---- */
 
 #define P_TWO P_MOCK "  - {name: eu, kind: mock, region: eu-west}\n"
@@ -902,7 +903,8 @@ static void test_route_errors(void **state)
         "targets: [...])");
     bad(P_MOCK "models:\n  a: {provider: mock}\nkeys:\n  - {name: k, key: env:K, regions: []}\n",
         "keys[0].regions: must be a sequence of 1 to 64 region names");
-    bad(P_MOCK "models:\n  a: {provider: mock}\nkeys:\n  - {name: k, key: env:K, regions: [\"a b\"]}\n",
+    bad(P_MOCK
+        "models:\n  a: {provider: mock}\nkeys:\n  - {name: k, key: env:K, regions: [\"a b\"]}\n",
         "keys[0].regions[0]: must be a region name of at most 64 printable characters");
 }
 

@@ -31,10 +31,10 @@ static asc_snapshot_t *build(const char *yaml)
     return s;
 }
 
-#define PROVIDERS                                                                                 \
-    "providers:\n"                                                                                \
-    "  - {name: a, kind: openai-compatible, base_url: 'http://127.0.0.1:1/v1', region: eu}\n"     \
-    "  - {name: b, kind: openai-compatible, base_url: 'http://127.0.0.1:2/v1', region: us}\n"     \
+#define PROVIDERS                                                                                  \
+    "providers:\n"                                                                                 \
+    "  - {name: a, kind: openai-compatible, base_url: 'http://127.0.0.1:1/v1', region: eu}\n"      \
+    "  - {name: b, kind: openai-compatible, base_url: 'http://127.0.0.1:2/v1', region: us}\n"      \
     "  - {name: c, kind: openai-compatible, base_url: 'http://127.0.0.1:3/v1'}\n"
 
 /* |observed - n p| within 5 binomial standard deviations */
@@ -43,8 +43,8 @@ static void assert_share(size_t observed, size_t n, double p)
     double sd = sqrt((double)n * p * (1 - p));
     double d = fabs((double)observed - (double)n * p);
     if (d > 5 * sd + 1)
-        fail_msg("observed %zu of %zu, expected %.1f (p=%.4f, sd %.1f)", observed, n,
-                 (double)n * p, p, sd);
+        fail_msg("observed %zu of %zu, expected %.1f (p=%.4f, sd %.1f)", observed, n, (double)n * p,
+                 p, sd);
 }
 
 static size_t index_of(const asc_route_rt_t *r, const asc_target_rt_t *t)
@@ -297,10 +297,10 @@ static void test_canary_guard(void **state)
     assert_non_null(strstr(p.entries[1].why, "canary rolled back: error rate 35.0%"));
     asc_pool_destroy(pool);
     /* a reload with the same weight keeps it rolled back ... */
-    asc_snapshot_t *s2 = build(PROVIDERS
-                               "models:\n  g:\n    targets:\n"
-                               "      - {provider: a, model: gbase, weight: 90}\n"
-                               "      - {provider: a, model: gcanary, weight: 10, canary: true}\n");
+    asc_snapshot_t *s2 =
+        build(PROVIDERS "models:\n  g:\n    targets:\n"
+                        "      - {provider: a, model: gbase, weight: 90}\n"
+                        "      - {provider: a, model: gcanary, weight: 10, canary: true}\n");
     assert_true(asc_guard_rolled_back(asc_snapshot_route(s2, "g")->groups[0].targets[1].guard));
     asc_snapshot_unref(s2);
     /* ... a new weight (the next step of the ramp) re-arms it */
