@@ -52,6 +52,7 @@ typedef struct asc_ctx {
     uint64_t attempt_ttft_ns;  /* first content of the attempt, from its start */
     uint64_t skip_retry_in_ms; /* soonest cooldown end of targets skipped as open */
     uv_timer_t *backoff;       /* pending retry or fallback (malloc'd) */
+    uv_timer_t *hold_timer;    /* ends the hold on a slow first content (malloc'd) */
     char encode_error[512];    /* why the first unusable target could not encode */
     int encode_status;
     /* attempt state */

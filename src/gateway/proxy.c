@@ -30,9 +30,25 @@
 #define MAX_ERROR_BODY (1024u * 1024)
 #define MAX_SSE_EVENT (8u * 1024 * 1024)
 #define MAX_HOLD (1024u * 1024) /* stream bytes held back before the first content */
+#define HOLD_MS 3000            /* and for at most this long */
+
+static void free_timer(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void close_timer(uv_timer_t **t)
+{
+    if (*t != NULL) {
+        uv_timer_stop(*t);
+        uv_close((uv_handle_t *)*t, free_timer);
+        *t = NULL;
+    }
+}
 
 static void release_attempt(asc_ctx_t *c)
 {
+    close_timer(&c->hold_timer);
     asc_buf_free(&c->resp);
     asc_buf_free(&c->xout);
     asc_buf_free(&c->hold);
@@ -58,18 +74,9 @@ static void cancel_upstream(asc_ctx_t *c)
     }
 }
 
-static void free_timer(uv_handle_t *h)
-{
-    free(h);
-}
-
 static void stop_backoff(asc_ctx_t *c)
 {
-    if (c->backoff != NULL) {
-        uv_timer_stop(c->backoff);
-        uv_close((uv_handle_t *)c->backoff, free_timer);
-        c->backoff = NULL;
-    }
+    close_timer(&c->backoff);
 }
 
 /* The attempt at c->cur ended without an outcome for its health. */
@@ -479,16 +486,37 @@ static int begin_stream(asc_ctx_t *c)
     return asc_http_stream_begin(c->req, 200, h, n) == ASC_OK;
 }
 
-/* Write client bytes: held back until the attempt's first content. */
+static void emit(asc_ctx_t *c, const char *p, size_t n, int flush);
+
+static void on_hold_timeout(uv_timer_t *t)
+{
+    asc_ctx_t *c = t->data;
+    close_timer(&c->hold_timer);
+    if (!c->finished && !c->began)
+        emit(c, NULL, 0, 1);
+}
+
+/* Write client bytes: held back until the attempt's first content (so that
+ * an error before it can still fall back), but not longer than HOLD_MS: a
+ * model that thinks for minutes must not leave its client (and the load
+ * balancers on the way) without a byte. */
 static void emit(asc_ctx_t *c, const char *p, size_t n, int flush)
 {
     if (!c->began && !flush) {
-        if (c->hold.limit == 0)
+        if (c->hold.limit == 0) {
             asc_buf_init(&c->hold, MAX_HOLD);
+            c->hold_timer = malloc(sizeof *c->hold_timer);
+            if (c->hold_timer != NULL) {
+                uv_timer_init(&c->worker->loop, c->hold_timer);
+                c->hold_timer->data = c;
+                uv_timer_start(c->hold_timer, on_hold_timeout, HOLD_MS, 0);
+            }
+        }
         if (asc_buf_append(&c->hold, p, n) == ASC_OK)
             return;
         /* too much before any content: stop holding */
     }
+    close_timer(&c->hold_timer);
     if (!begin_stream(c))
         return;
     int congested = 0;

@@ -80,6 +80,7 @@ before(async () => {
       { name: 'eu', kind: 'openai-compatible', base_url: v1, region: 'eu', ...quick },
       { name: 'us', kind: 'openai-compatible', base_url: v1, region: 'us', ...quick },
       { name: 'anth', kind: 'anthropic', base_url: mock.url, region: 'eu', ...quick },
+    { name: 'patient', kind: 'openai-compatible', base_url: v1, region: 'eu' },
     ],
     models: {
       split: {
@@ -169,6 +170,7 @@ before(async () => {
         fallbacks: [{ provider: 'us', model: 'resid-us' }],
       },
       usonly: { provider: 'us', model: 'us-model' },
+    thinker: { provider: 'patient', model: 'thinker@ttft_ms=6000,tokens=2' },
       shadowed: {
         targets: [{ provider: 'eu', model: 'primary' }],
         shadow: [
@@ -310,6 +312,21 @@ test('a stall mid-stream (after content) is not switched: it ends with an error 
   assert.equal(s.text, 'Lorem ipsum dolor');
   assert.equal(s.attempts, 1);
   assert.ok(!(await mockModels()).includes('after-stall-mid'), 'no fallback after the first byte');
+});
+
+test('a slow first token: the stream starts after at most 3 s of holding, then completes', T, async () => {
+  const t0 = Date.now();
+  const { data, response } = await client.chat.completions
+    .create({ model: 'thinker', messages: MSG, stream: true })
+    .withResponse();
+  const headersAt = Date.now() - t0;
+  const r = await drainStream(data);
+  const doneAt = Date.now() - t0;
+  assert.equal(response.status, 200);
+  assert.ok(headersAt >= 2500 && headersAt < 5500, `headers after ${headersAt} ms`);
+  assert.ok(doneAt >= 6000, `content after the 6 s think (${doneAt} ms)`);
+  assert.equal(r.error, null);
+  assert.equal(r.text, 'Lorem ipsum');
 });
 
 test('context length exceeded falls back to a larger model; another 400 does not', T, async () => {
