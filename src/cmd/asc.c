@@ -44,7 +44,10 @@ static const char k_usage[] =
     "\n"
     "Signals: SIGHUP reloads the config (an invalid one is refused and the old one\n"
     "keeps serving); SIGTERM/SIGINT stop accepting, drain in-flight requests, exit.\n"
-    "Docs: README.md, docs/config.md, docs/mock.md, docs/bench.md\n";
+    "Routes: POST /v1/route/explain (a chat body, a key) prints the attempt plan\n"
+    "without calling a provider; see docs/routing.md.\n"
+    "Docs: README.md, docs/config.md, docs/routing.md, docs/api.md, docs/mock.md,\n"
+    "docs/bench.md\n";
 
 static const char k_serve_usage[] =
     "Usage: asc serve [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--workers N]\n"
