@@ -425,6 +425,18 @@ static void attempt_failed(asc_ctx_t *c, failure_t *f)
     fail(c, f->status, f->code, f->message, extra, nextra);
 }
 
+/* An answer that is not a valid response: another target may do better. */
+static void protocol_failure(asc_ctx_t *c, const char *message)
+{
+    failure_t f = {.outcome = "protocol",
+                   .status = 502,
+                   .code = "upstream_error",
+                   .fallback = 1,
+                   .health = ASC_HEALTH_FAIL};
+    snprintf(f.message, sizeof f.message, "%s", message);
+    attempt_failed(c, &f);
+}
+
 /* A non-2xx upstream answer → failure_t through the adapter's classifier. */
 static void classify_http(asc_ctx_t *c, int status, const char *body, size_t len, failure_t *f)
 {
@@ -650,13 +662,7 @@ static void on_up_data(asc_upstream_xfer_t *x, const char *p, size_t n, void *ud
         return;
     }
     if (asc_buf_append(&c->resp, p, n) != ASC_OK) {
-        failure_t f = {.outcome = "protocol",
-                       .status = 502,
-                       .code = "upstream_error",
-                       .fallback = 1,
-                       .health = ASC_HEALTH_FAIL};
-        snprintf(f.message, sizeof f.message, "the upstream response exceeded the size limit");
-        attempt_failed(c, &f);
+        protocol_failure(c, "the upstream response exceeded the size limit");
     }
 }
 
@@ -693,13 +699,7 @@ static void finish_nonstream(asc_ctx_t *c)
     }
     if (e != ASC_OK) {
         asc_buf_free(&body);
-        failure_t f = {.outcome = "protocol",
-                       .status = 502,
-                       .code = "upstream_error",
-                       .fallback = 1,
-                       .health = ASC_HEALTH_FAIL};
-        snprintf(f.message, sizeof f.message, "the upstream sent a malformed response");
-        attempt_failed(c, &f);
+        protocol_failure(c, "the upstream sent a malformed response");
         return;
     }
     report(c, ASC_HEALTH_OK);

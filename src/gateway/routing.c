@@ -39,18 +39,6 @@ static int sticky_hash(asc_ctx_t *c, uint64_t *out)
     return 1;
 }
 
-static void regions_text(const asc_config_key_t *k, char *out, size_t len)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < k->nregions && o < len; i++) {
-        int w = snprintf(out + o, len - o, "%s%s", i ? ", " : "", k->regions[i]);
-        if (w < 0)
-            break;
-        o += (size_t)w;
-    }
-}
-
 int asc_gateway_plan(asc_ctx_t *c, int explain)
 {
     const asc_config_key_t *k = c->key->cfg;
@@ -73,7 +61,7 @@ int asc_gateway_plan(asc_ctx_t *c, int explain)
     char msg[600];
     if (c->plan.in_region == 0 && k->regions != NULL) {
         char regions[300];
-        regions_text(k, regions, sizeof regions);
+        asc_route_regions_text(k->regions, k->nregions, regions, sizeof regions);
         snprintf(msg, sizeof msg,
                  "the model `%.200s` has no target in the regions this key may use (%s)", c->model,
                  regions);
@@ -131,16 +119,6 @@ static const char *circuit_name(asc_breaker_state_t s)
     case ASC_BREAKER_HALF_OPEN: return "half_open";
     default: return "closed";
     }
-}
-
-static int region_ok(const asc_config_key_t *k, const char *region)
-{
-    if (k->regions == NULL)
-        return 1;
-    for (size_t i = 0; region != NULL && i < k->nregions; i++)
-        if (strcmp(k->regions[i], region) == 0)
-            return 1;
-    return 0;
 }
 
 void asc_gateway_explain_json(asc_ctx_t *c, asc_buf_t *b)
@@ -218,7 +196,7 @@ void asc_gateway_explain_json(asc_ctx_t *c, asc_buf_t *b)
     asc_buf_puts(b, "],\"shadows\":[");
     for (size_t i = 0; i < r->nshadows; i++) {
         const asc_target_rt_t *t = &r->shadows[i];
-        int ok = region_ok(k, t->region);
+        int ok = asc_route_region_allowed(k->regions, k->nregions, t->region);
         asc_buf_puts(b, i ? ",{" : "{");
         put_target(b, t);
         asc_buf_printf(b, ",\"sample\":%g,\"kept\":%s", t->sample, ok ? "true" : "false");

@@ -184,21 +184,10 @@ static void on_done(asc_upstream_xfer_t *x, asc_err_t e, const char *msg, void *
 
 static const asc_upstream_cb_t k_cb = {on_headers, on_data, on_done};
 
-static int region_allowed(const asc_ctx_t *c, const char *region)
-{
-    const asc_config_key_t *k = c->key->cfg;
-    if (k->regions == NULL)
-        return 1;
-    for (size_t i = 0; region != NULL && i < k->nregions; i++)
-        if (strcmp(k->regions[i], region) == 0)
-            return 1;
-    return 0;
-}
-
 static void start_one(asc_ctx_t *c, const asc_target_rt_t *t)
 {
     char note[600], err[512];
-    if (!region_allowed(c, t->region)) {
+    if (!asc_route_region_allowed(c->key->cfg->regions, c->key->cfg->nregions, t->region)) {
         snprintf(note, sizeof note, "shadow %s skipped: outside the allowed regions", t->label);
         asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
         return;

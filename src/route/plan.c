@@ -62,24 +62,22 @@ double asc_route_random(void)
     return unit(next_random()) - 0.5 / 9007199254740992.0;
 }
 
-static int region_allowed(const asc_plan_in_t *in, const char *region)
+int asc_route_region_allowed(char *const *regions, size_t n, const char *region)
 {
-    if (in->regions == NULL)
+    if (regions == NULL)
         return 1;
-    if (region == NULL)
-        return 0;
-    for (size_t i = 0; i < in->nregions; i++)
-        if (strcmp(in->regions[i], region) == 0)
+    for (size_t i = 0; region != NULL && i < n; i++)
+        if (strcmp(regions[i], region) == 0)
             return 1;
     return 0;
 }
 
-static void regions_text(const asc_plan_in_t *in, char *out, size_t len)
+void asc_route_regions_text(char *const *regions, size_t n, char *out, size_t len)
 {
     size_t o = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < in->nregions && o < len; i++) {
-        int w = snprintf(out + o, len - o, "%s%s", i ? ", " : "", in->regions[i]);
+    for (size_t i = 0; i < n && o < len; i++) {
+        int w = snprintf(out + o, len - o, "%s%s", i ? ", " : "", regions[i]);
         if (w < 0)
             break;
         o += (size_t)w;
@@ -105,7 +103,7 @@ void asc_route_plan(const asc_route_rt_t *r, const asc_plan_in_t *in, asc_pool_t
     keyed_t keyed[64];
     char regions[200];
     if (in->regions != NULL)
-        regions_text(in, regions, sizeof regions);
+        asc_route_regions_text(in->regions, in->nregions, regions, sizeof regions);
     for (size_t g = 0; g < r->ngroups; g++) {
         const asc_group_rt_t *grp = &r->groups[g];
         size_t first = out->n, nk = 0;
@@ -116,13 +114,13 @@ void asc_route_plan(const asc_route_rt_t *r, const asc_plan_in_t *in, asc_pool_t
             memset(e, 0, sizeof *e);
             e->t = t;
             e->group = (int)g;
-            if (!region_allowed(in, t->region)) {
+            if (!asc_route_region_allowed(in->regions, in->nregions, t->region)) {
                 if (t->region == NULL)
                     snprintf(e->why, sizeof e->why,
-                             "residency: the target has no region; allowed: %s", regions);
+                             "residency: the target has no region; allowed: %.150s", regions);
                 else
-                    snprintf(e->why, sizeof e->why, "residency: region %s is not in %s", t->region,
-                             regions);
+                    snprintf(e->why, sizeof e->why, "residency: region %.64s is not in %.100s",
+                             t->region, regions);
                 continue;
             }
             out->in_region++;

@@ -102,6 +102,12 @@ void asc_route_plan(const asc_route_rt_t *r, const asc_plan_in_t *in, asc_pool_t
 int asc_route_guard_check(const asc_route_rt_t *r, uint64_t now_ms, const char **label, char *why,
                           size_t whylen);
 
+/* 1 when region is in regions[0..n) (regions NULL = anywhere; a NULL
+ * region is in no list). */
+int asc_route_region_allowed(char *const *regions, size_t n, const char *region);
+/* regions joined with ", " into out. */
+void asc_route_regions_text(char *const *regions, size_t n, char *out, size_t len);
+
 /* 64-bit hash for sticky keys (FNV-1a then a finaliser), chainable. */
 uint64_t asc_route_hash(uint64_t h, const void *p, size_t n);
 
