@@ -461,10 +461,13 @@ static asc_err_t validate_model(asc_cv_t *v, const cJSON *o, const asc_cv_named_
         asc_config_path_key(fp, sizeof fp, path, "max_backoff_ms");
         return asc_cv_fail(v, fp, "must not be below backoff_ms");
     }
+    size_t baseline = 0;
+    for (size_t i = 0; i < m->groups[0].ntargets; i++)
+        baseline += !m->groups[0].targets[i].canary;
     for (size_t gi = 0; gi < m->ngroups; gi++)
         for (size_t i = 0; i < m->groups[gi].ntargets; i++)
             if (m->groups[gi].targets[i].canary) {
-                if (gi != 0 || m->groups[0].ntargets < 2) {
+                if (gi != 0 || baseline == 0) {
                     asc_config_path_key(fp, sizeof fp, path, gi ? "fallbacks" : "targets");
                     return asc_cv_fail(v, fp,
                                        "a canary must be in targets, next to at least one "

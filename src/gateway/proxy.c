@@ -92,8 +92,7 @@ static uint64_t now_ms(void)
     return asc_clock_ns() / 1000000u;
 }
 
-/* The canary guard: judge the route's canaries after an outcome in its
- * primary group. */
+/* The canary guard: judge the route's canaries after an outcome. */
 static void guard_check(asc_ctx_t *c)
 {
     const asc_route_rt_t *r = c->route.rt;
@@ -114,6 +113,12 @@ static void report(asc_ctx_t *c, asc_health_outcome_t o)
     if (c->cur == NULL || c->reported)
         return;
     c->reported = 1;
+    if (o == ASC_HEALTH_FAIL && c->cur->health == NULL && c->route.direct) {
+        /* a direct target's first failure pins its health object (the
+         * target lives in this request's pool) */
+        asc_target_rt_t *t = (asc_target_rt_t *)c->cur;
+        t->health = asc_health_get(t->provider->name, t->provider->base_url, t->model, 1);
+    }
     uint64_t ttft = c->attempt_ttft_ns ? c->attempt_ttft_ns / 1000000u
                                        : (asc_clock_ns() - c->attempt_start_ns) / 1000000u;
     if (asc_health_report(c->cur->health, &c->route.rt->cfg->breaker, o, c->probe, ttft,

@@ -67,8 +67,10 @@ int asc_gateway_plan(asc_ctx_t *c, int explain)
                  regions);
         c->rec.error_code = "residency_violation";
         asc_record_add(&c->rec, ASC_REC_ERROR, "residency_violation", "route", 403, 0);
+        asc_http_header_t rh = {
+            "x-asc-route", 11, asc_pool_strndup(c->req->pool, route, strlen(route)), strlen(route)};
         asc_ctx_settle(c, 403);
-        asc_gateway_error(c->req, c->errors, 403, "residency_violation", msg, NULL, 0);
+        asc_gateway_error(c->req, c->errors, 403, "residency_violation", msg, &rh, 1);
         return 0;
     }
     if (c->plan.norder == 0) {
@@ -76,7 +78,11 @@ int asc_gateway_plan(asc_ctx_t *c, int explain)
         char ra[32];
         snprintf(ra, sizeof ra, "%llu", (unsigned long long)(s ? s : 1));
         char *v = asc_pool_strndup(c->req->pool, ra, strlen(ra));
-        asc_http_header_t h = {"Retry-After", 11, v, strlen(v)};
+        asc_http_header_t h[2] = {
+            {"Retry-After", 11, v, strlen(v)},
+            {"x-asc-route", 11, asc_pool_strndup(c->req->pool, route, strlen(route)),
+             strlen(route)},
+        };
         snprintf(msg, sizeof msg,
                  "no healthy target for the model `%.200s`: every eligible target's circuit is "
                  "open or its canary was rolled back",
@@ -84,7 +90,7 @@ int asc_gateway_plan(asc_ctx_t *c, int explain)
         c->rec.error_code = "no_healthy_target";
         asc_record_add(&c->rec, ASC_REC_ERROR, "no_healthy_target", "route", 503, 0);
         asc_ctx_settle(c, 503);
-        asc_gateway_error(c->req, c->errors, 503, "no_healthy_target", msg, &h, 1);
+        asc_gateway_error(c->req, c->errors, 503, "no_healthy_target", msg, h, 2);
         return 0;
     }
     return 1;

@@ -129,7 +129,7 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
             break;
         case ASC_REC_MODEL:
             put_str(o, "model", e->s1);
-            put_str(o, "target", e->s2);
+            put_str(o, "route", e->s2);
             break;
         case ASC_REC_ATTEMPT:
             put_str(o, "provider", e->s1);

@@ -18,7 +18,7 @@
 
 typedef enum {
     ASC_REC_AUTH = 1,        /* s1 = key name, n1 = 1 ok / 0 failed */
-    ASC_REC_MODEL,           /* s1 = public model, s2 = provider/upstream model */
+    ASC_REC_MODEL,           /* s1 = public model, s2 = its route */
     ASC_REC_ATTEMPT,         /* s1 = provider, s2 = upstream model, n1 = attempt number */
     ASC_REC_UPSTREAM_STATUS, /* n1 = HTTP status */
     ASC_REC_FIRST_TOKEN,
@@ -30,7 +30,8 @@ typedef enum {
     ASC_REC_DONE,        /* n1 = status */
     ASC_REC_ROUTE,       /* s1 = route, s2 = how the first target was chosen, n1 = plan length */
     ASC_REC_ATTEMPT_END, /* s1 = outcome ("ok" or an error class), s2 = what came next
-                            ("retry", "fallback", "final", "answer"), n1 = upstream status,
+                            ("retry", "fallback", "final", "answer"), n1 = the status the
+                            client gets for it,
                             n2 = duration in microseconds */
     ASC_REC_SKIP,        /* s1 = target, s2 = why it was not attempted */
 } asc_rec_type_t;

@@ -196,8 +196,10 @@ asc_route_rt_t *asc_route_direct(const asc_provider_rt_t *p, const char *model, 
     t->idle_timeout_ms = pc->idle_timeout_ms;
     t->total_timeout_ms = pc->total_timeout_ms;
     t->salt = fnv(t->label);
-    /* pinned: its breaker must outlive the request */
-    t->health = asc_health_get(p->name, p->base_url, model, 1);
+    /* Its breaker must outlive the request: a pinned object, found here
+     * when one exists and created on the first failure (so that clients
+     * sending made-up names cannot fill the table; see the proxy). */
+    t->health = asc_health_find(p->name, p->base_url, model);
     g->targets = t;
     g->n = 1;
     r->name = t->label;

@@ -105,6 +105,20 @@ asc_health_t *asc_health_get(const char *provider, const char *base_url, const c
     return h;
 }
 
+asc_health_t *asc_health_find(const char *provider, const char *base_url, const char *model)
+{
+    char key[2048];
+    int n = snprintf(key, sizeof key, "%s\n%s\n%s", provider, base_url, model);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return NULL;
+    pthread_mutex_lock(&g_lock);
+    asc_health_t *h = g_table[hash_str(key) % TABLE_SIZE];
+    while (h != NULL && strcmp(h->key, key) != 0)
+        h = h->next;
+    pthread_mutex_unlock(&g_lock);
+    return h != NULL && h->pinned ? h : NULL;
+}
+
 void asc_health_put(asc_health_t *h)
 {
     if (h == NULL)

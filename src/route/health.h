@@ -55,6 +55,10 @@ asc_health_t *asc_health_get(const char *provider, const char *base_url, const c
                              int pinned);
 void asc_health_put(asc_health_t *h);
 
+/* The existing object for (provider, base_url, model), or NULL; creates
+ * nothing (direct addressing looks up before its first failure pins one). */
+asc_health_t *asc_health_find(const char *provider, const char *base_url, const char *model);
+
 /* May an attempt go to this target now? 1 = yes (*probe = 1 when it took
  * the half-open probe slot, to be given back by asc_health_report() or
  * asc_health_abandon()); 0 = its breaker is open (*retry_in_ms = time left

@@ -394,6 +394,21 @@ test('every target open: 503 no_healthy_target with Retry-After, fast', T, async
   assert.equal((await mockModels()).length, 0);
 });
 
+test('direct <provider>/<model> addressing has a breaker too (created by its first failure)', T, async () => {
+  const model = 'eu/directdead@fault=503,retry_after=0';
+  for (let i = 0; i < 5; i++) assert.equal((await rejects(chat(model))).status, 503);
+  await mock.clear();
+  const err = await rejects(chat(model));
+  assert.equal(err.status, 503);
+  assert.equal(err.error?.code ?? err.code, 'no_healthy_target');
+  assert.equal(err.headers.get('x-asc-route'), 'direct');
+  assert.equal((await mockModels()).length, 0);
+  // an unknown direct name that never failed has nothing to trip
+  const ok = await chat('eu/direct-healthy');
+  assert.equal(ok.route, 'direct');
+  assert.equal(ok.target, 'eu/direct-healthy');
+});
+
 test('canary guard: a canary failing 30% is rolled back automatically; clients keep being served', T, async () => {
   const start = Date.now();
   let canaryAttempts = 0;

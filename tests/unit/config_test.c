@@ -879,6 +879,9 @@ static void test_route_errors(void **state)
         "models.a.targets[0].provider: unknown provider \"mokc\" (did you mean \"mock\"?)");
     bad(P_MOCK "models:\n  a: {provider: mock, fallbacks: [{provider: mock, canary: true}]}\n",
         "models.a.fallbacks: a canary must be in targets, next to at least one baseline target");
+    bad(P_MOCK "models:\n  a: {targets: [{provider: mock, canary: true}, {provider: mock, model: "
+               "b, canary: true}]}\n",
+        "models.a.targets: a canary must be in targets, next to at least one baseline target");
     bad(P_MOCK "models:\n  a: {targets: [{provider: mock, canary: true}]}\n",
         "models.a.targets: a canary must be in targets, next to at least one baseline target");
     bad(P_MOCK "models:\n  a: {provider: mock, sticky: cookie}\n",
