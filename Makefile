@@ -1,6 +1,6 @@
 # asc — build, test, bench.  `make help` lists the targets.
 CC       ?= cc
-PKGS     := libuv libcurl yaml-0.1 libcjson libsodium
+PKGS     := libuv libcurl yaml-0.1 libcjson libsodium sqlite3 openssl
 SAN      ?=
 BUILD    ?= build
 CFLAGS   ?= -O2 -g

@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential pkg-config libuv1-dev libhttp-parser-dev libcurl4-openssl-dev
-            libyaml-dev libcjson-dev libjsmn-dev libsodium-dev libssl-dev ca-certificates)
+            libyaml-dev libcjson-dev libjsmn-dev libsodium-dev libssl-dev libsqlite3-dev ca-certificates)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm nginx-light wrk curl procps)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
