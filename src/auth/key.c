@@ -47,7 +47,7 @@ const char *asc_key_from_request(const asc_http_req_t *req, size_t *len)
     return NULL;
 }
 
-const asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, size_t len)
+asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, size_t len)
 {
     uint8_t h[32];
     if (key == NULL || len == 0 || len > 512)
@@ -66,7 +66,7 @@ const asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, siz
         else
             hi = mid;
     }
-    const asc_key_rt_t *found = NULL;
+    asc_key_rt_t *found = NULL;
     if (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (sodium_memcmp(s->keys[mid].hash, h, 32) == 0)
@@ -76,13 +76,38 @@ const asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, siz
     return found;
 }
 
-int asc_key_allows(const asc_key_rt_t *k, const char *model)
+static int patterns_allow(char *const *pats, size_t n, const char *model)
 {
-    const asc_config_key_t *c = k->cfg;
-    if (c->nmodels == 0)
+    if (pats == NULL)
         return 1;
-    for (size_t i = 0; i < c->nmodels; i++)
-        if (asc_config_pattern_match(c->models[i], model))
+    for (size_t i = 0; i < n; i++)
+        if (asc_config_pattern_match(pats[i], model))
             return 1;
     return 0;
+}
+
+int asc_key_allows(const asc_key_rt_t *k, const char *model)
+{
+    /* The key's own list, its team's and its tenant's: all must admit it
+     * (validation keeps each within the next, this is the belt to it). */
+    if (!patterns_allow(k->cfg->models, k->cfg->nmodels, model))
+        return 0;
+    if (k->team != NULL && !patterns_allow(k->team->models, k->team->nmodels, model))
+        return 0;
+    if (k->tenant != NULL && !patterns_allow(k->tenant->models, k->tenant->nmodels, model))
+        return 0;
+    return 1;
+}
+
+int asc_key_expired(const asc_key_rt_t *k, uint64_t now_ms)
+{
+    return k->expires_at > 0 && (int64_t)now_ms >= k->expires_at;
+}
+
+void asc_key_touch(asc_key_rt_t *k, uint64_t now_ms)
+{
+    int64_t s = (int64_t)(now_ms / 1000);
+    /* one store per key per second at most: the line is shared by workers */
+    if (atomic_load_explicit(&k->last_used_s, memory_order_relaxed) < s)
+        atomic_store_explicit(&k->last_used_s, s, memory_order_relaxed);
 }

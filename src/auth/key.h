@@ -24,10 +24,17 @@ void asc_key_hash(const char *key, size_t len, uint8_t out[32]);
 const char *asc_key_from_request(const asc_http_req_t *req, size_t *len);
 
 /* The snapshot's key whose hash matches, or NULL. */
-const asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, size_t len);
+asc_key_rt_t *asc_key_lookup(const asc_snapshot_t *s, const char *key, size_t len);
 
-/* 1 when the key's allow-list admits `model` (a public name or
- * "<provider>/<model>"). */
+/* 1 when the allow-lists of the key, its team and its tenant all admit
+ * `model` (a public name or "<provider>/<model>"). */
 int asc_key_allows(const asc_key_rt_t *k, const char *model);
+
+/* 1 when the key (or a rotated-out secret past its overlap) has expired. */
+int asc_key_expired(const asc_key_rt_t *k, uint64_t now_ms);
+
+/* Note a use of the key (last_used_s, flushed to the store by the control
+ * plane). The snapshot is shared: this is the one field a request writes. */
+void asc_key_touch(asc_key_rt_t *k, uint64_t now_ms);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/internal.h"
+#include "core/clock.h"
 
 asc_err_t asc_cv_fail(asc_cv_t *v, const char *path, const char *fmt, ...)
 {
@@ -301,4 +302,99 @@ size_t asc_cv_find_duplicate(asc_cv_named_t *names, size_t n, size_t *first)
         }
     }
     return dupi;
+}
+
+asc_err_t asc_cv_opt_time(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          int64_t *out)
+{
+    const cJSON *m = asc_cv_member(obj, field);
+    char p[PATH_MAX_LEN];
+    if (m == NULL)
+        return ASC_OK;
+    asc_config_path_key(p, sizeof p, path, field);
+    if (!cJSON_IsString(m) || m->valuestring == NULL ||
+        asc_clock_parse_rfc3339(m->valuestring, out) != 0)
+        return asc_cv_fail(v, p, "must be an RFC 3339 time such as 2027-01-31T00:00:00Z");
+    return ASC_OK;
+}
+
+asc_err_t asc_cv_opt_strv(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          size_t max, size_t maxlen, char ***out, size_t *n)
+{
+    const cJSON *m = asc_cv_member(obj, field);
+    char fp[PATH_MAX_LEN];
+    *out = NULL;
+    *n = 0;
+    if (m == NULL)
+        return ASC_OK;
+    asc_config_path_key(fp, sizeof fp, path, field);
+    if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) == 0 || (size_t)cJSON_GetArraySize(m) > max)
+        return asc_cv_fail(v, fp, "must be a sequence of 1 to %zu names", max);
+    size_t cnt = (size_t)cJSON_GetArraySize(m);
+    *out = calloc(cnt, sizeof **out);
+    if (*out == NULL)
+        return asc_cv_oom(v);
+    const cJSON *el;
+    cJSON_ArrayForEach(el, m)
+    {
+        char ep[PATH_MAX_LEN];
+        asc_config_path_index(ep, sizeof ep, fp, *n);
+        if (!cJSON_IsString(el) || el->valuestring == NULL || el->valuestring[0] == '\0' ||
+            strlen(el->valuestring) > maxlen || !asc_cv_is_printable(el->valuestring, 0))
+            return asc_cv_fail(v, ep, "must be 1 to %zu printable characters without spaces",
+                               maxlen);
+        asc_err_t e = asc_cv_dup(v, el->valuestring, &(*out)[*n]);
+        if (e != ASC_OK)
+            return e;
+        (*n)++;
+    }
+    return ASC_OK;
+}
+
+int asc_cv_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
+            return 0;
+    }
+    return 1;
+}
+
+static asc_err_t name_field(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                            int required, char **out)
+{
+    const char *s = NULL;
+    char fp[PATH_MAX_LEN];
+    char q[ASC_CONFIG_QUOTE_MAX + 16];
+    asc_err_t e = required ? asc_cv_req_str(v, obj, path, field, &s)
+                           : asc_cv_opt_str(v, obj, path, field, &s);
+    *out = NULL;
+    if (e != ASC_OK || s == NULL)
+        return e;
+    if (!asc_cv_name_ok(s)) {
+        asc_config_path_key(fp, sizeof fp, path, field);
+        asc_config_quote(q, sizeof q, s);
+        return asc_cv_fail(v, fp,
+                           "invalid name %s (1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-', "
+                           "starting with a letter or digit)",
+                           q);
+    }
+    return asc_cv_dup(v, s, out);
+}
+
+asc_err_t asc_cv_req_name(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          char **out)
+{
+    return name_field(v, obj, path, field, 1, out);
+}
+
+asc_err_t asc_cv_opt_name(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          char **out)
+{
+    return name_field(v, obj, path, field, 0, out);
 }

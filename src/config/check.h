@@ -62,6 +62,25 @@ asc_err_t asc_cv_opt_num(asc_cv_t *v, const cJSON *obj, const char *path, const 
 asc_err_t asc_cv_opt_bool(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
                           int *out);
 
+/* Optional RFC 3339 timestamp -> unix ms (*out untouched when absent). */
+asc_err_t asc_cv_opt_time(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          int64_t *out);
+
+/* Optional sequence of 1..max non-empty printable strings without spaces,
+ * each at most maxlen bytes (model patterns, regions). *out NULL when
+ * absent; what is written is owned by the caller even on failure. */
+asc_err_t asc_cv_opt_strv(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          size_t max, size_t maxlen, char ***out, size_t *n);
+
+/* An object name: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}. */
+int asc_cv_name_ok(const char *s);
+/* Required name field checked with asc_cv_name_ok and duplicated. */
+asc_err_t asc_cv_req_name(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          char **out);
+/* Optional name field (a reference), duplicated; NULL when absent. */
+asc_err_t asc_cv_opt_name(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
+                          char **out);
+
 /* Names sorted for uniqueness checks and lookups, so that neither is
  * quadratic in the size of a big config. */
 typedef struct {
@@ -77,5 +96,15 @@ struct asc_config;
 /* models: (route.c), after the providers, whose names come sorted. */
 asc_err_t asc_config_validate_models(asc_cv_t *v, const cJSON *obj, const asc_cv_named_t *provs,
                                      struct asc_config *c);
+/* tenants, teams, users, credentials (tenancy.c), after providers; then the
+ * keys' ownership and scopes (within their team's and tenant's). */
+asc_err_t asc_config_validate_tenancy(asc_cv_t *v, const cJSON *root, struct asc_config *c);
+asc_err_t asc_config_validate_key_scopes(asc_cv_t *v, struct asc_config *c);
+struct asc_config_limits;
+/* Optional limits: {rpm, tpm, budget_usd, budget_period} of obj. */
+asc_err_t asc_config_parse_limits(asc_cv_t *v, const cJSON *obj, const char *path,
+                                  struct asc_config_limits *out);
+/* admin: (admin.c). */
+asc_err_t asc_config_validate_admin(asc_cv_t *v, const cJSON *obj, struct asc_config *c);
 
 #endif

@@ -214,6 +214,13 @@ void asc_config_targets_free(asc_config_target_t *t, size_t n)
     free(t);
 }
 
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 void asc_config_free(asc_config_t *c)
 {
     if (c == NULL)
@@ -247,15 +254,146 @@ void asc_config_free(asc_config_t *c)
         asc_config_key_t *k = &c->keys[i];
         free(k->name);
         free(k->key_ref);
-        for (size_t j = 0; j < k->nmodels; j++)
-            free(k->models[j]);
-        free(k->models);
-        for (size_t j = 0; j < k->nregions; j++)
-            free(k->regions[j]);
-        free(k->regions);
+        strv_free(k->models, k->nmodels);
+        strv_free(k->regions, k->nregions);
+        free(k->tenant);
+        free(k->team);
+        free(k->owner);
+        free(k->description);
+        free(k->previous_key_ref);
+        free(k->hint);
+        free(k->limits.budget_period);
     }
     free(c->keys);
+    for (size_t i = 0; i < c->ntenants; i++) {
+        asc_config_tenant_t *t = &c->tenants[i];
+        free(t->name);
+        free(t->description);
+        strv_free(t->models, t->nmodels);
+        strv_free(t->regions, t->nregions);
+        free(t->limits.budget_period);
+    }
+    free(c->tenants);
+    for (size_t i = 0; i < c->nteams; i++) {
+        asc_config_team_t *t = &c->teams[i];
+        free(t->name);
+        free(t->tenant);
+        free(t->description);
+        strv_free(t->models, t->nmodels);
+        strv_free(t->regions, t->nregions);
+        free(t->limits.budget_period);
+    }
+    free(c->teams);
+    for (size_t i = 0; i < c->nusers; i++) {
+        free(c->users[i].name);
+        free(c->users[i].email);
+        free(c->users[i].tenant);
+        free(c->users[i].team);
+    }
+    free(c->users);
+    for (size_t i = 0; i < c->ncredentials; i++) {
+        free(c->credentials[i].name);
+        free(c->credentials[i].provider);
+        free(c->credentials[i].tenant);
+        free(c->credentials[i].api_key_ref);
+        free(c->credentials[i].last4);
+    }
+    free(c->credentials);
+    asc_config_admin_t *a = &c->admin;
+    free(a->listen);
+    free(a->token_ref);
+    free(a->oidc.issuer);
+    free(a->oidc.client_id);
+    free(a->oidc.client_secret_ref);
+    free(a->oidc.audience);
+    free(a->oidc.ca_file);
+    free(a->oidc.redirect_url);
+    free(a->oidc.group_claim);
+    for (size_t i = 0; i < a->oidc.nroles; i++) {
+        free(a->oidc.roles[i].role);
+        free(a->oidc.roles[i].group);
+        free(a->oidc.roles[i].tenant);
+        free(a->oidc.roles[i].team);
+    }
+    free(a->oidc.roles);
     free(c);
+}
+
+const asc_config_tenant_t *asc_config_find_tenant(const asc_config_t *c, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < c->ntenants; i++)
+        if (strcmp(c->tenants[i].name, name) == 0)
+            return &c->tenants[i];
+    return NULL;
+}
+
+const asc_config_team_t *asc_config_find_team(const asc_config_t *c, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < c->nteams; i++)
+        if (strcmp(c->teams[i].name, name) == 0)
+            return &c->teams[i];
+    return NULL;
+}
+
+const asc_config_user_t *asc_config_find_user(const asc_config_t *c, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < c->nusers; i++)
+        if (strcmp(c->users[i].name, name) == 0)
+            return &c->users[i];
+    return NULL;
+}
+
+static const char *const role_names[] = {NULL,      "platform-admin", "tenant-admin",
+                                         "developer", "auditor",        "finance"};
+
+asc_rbac_role_t asc_config_role(const char *name)
+{
+    for (int r = ASC_RBAC_PLATFORM_ADMIN; name != NULL && r <= ASC_RBAC_FINANCE; r++)
+        if (strcmp(role_names[r], name) == 0)
+            return (asc_rbac_role_t)r;
+    return ASC_RBAC_NONE;
+}
+
+const char *asc_config_role_name(asc_rbac_role_t r)
+{
+    return r > ASC_RBAC_NONE && r <= ASC_RBAC_FINANCE ? role_names[r] : "none";
+}
+
+/* Pattern containment as a two-pointer walk with memo: a's characters must
+ * be matched by b's literal characters, and a '*' of a only by a '*' of b.
+ * Both are at most 512 characters (the validator's limit), so the table is
+ * bounded; longer inputs are answered conservatively (not within). */
+int asc_config_pattern_within(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 512 || nb > 512)
+        return 0;
+    /* ok[j] for the current i: b[j..] can absorb a[i..]. Filled from the end. */
+    unsigned char *prev = calloc(nb + 1, 1), *cur = calloc(nb + 1, 1);
+    int r = 0;
+    if (prev == NULL || cur == NULL)
+        goto out;
+    /* i = na: the rest of b must be all '*' */
+    prev[nb] = 1;
+    for (size_t j = nb; j-- > 0;)
+        prev[j] = b[j] == '*' && prev[j + 1];
+    for (size_t i = na; i-- > 0;) {
+        cur[nb] = 0;
+        for (size_t j = nb; j-- > 0;) {
+            if (b[j] == '*')
+                cur[j] = cur[j + 1] || prev[j];
+            else
+                cur[j] = a[i] != '*' && a[i] == b[j] && prev[j + 1];
+        }
+        unsigned char *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    r = prev[0];
+out:
+    free(prev);
+    free(cur);
+    return r;
 }
 
 const asc_config_provider_t *asc_config_find_provider(const asc_config_t *c, const char *name)

@@ -106,6 +106,63 @@ typedef struct {
     int has_guard; /* a canary_guard section was given (or a target is a canary) */
 } asc_config_model_t;
 
+/* Limits attached to a tenant, team or key (0 = not set). Validated (a
+ * child's are within its parent's) and stored now; enforced by the policy
+ * stage. */
+typedef struct asc_config_limits {
+    uint64_t rpm;        /* requests per minute */
+    uint64_t tpm;        /* tokens per minute */
+    double budget_usd;   /* spend per budget period */
+    char *budget_period; /* "day", "week", "month" (default "month") */
+} asc_config_limits_t;
+
+typedef struct {
+    char *name;        /* [A-Za-z0-9][A-Za-z0-9_.-]{0,63}, unique */
+    char *description; /* or NULL */
+    char **models;     /* allow-list patterns; NULL = no restriction */
+    size_t nmodels;
+    char **regions; /* allowed target regions; NULL = any */
+    size_t nregions;
+    asc_config_limits_t limits;
+} asc_config_tenant_t;
+
+typedef struct {
+    char *name; /* unique across tenants */
+    char *tenant;
+    char *description;
+    char **models; /* within the tenant's; NULL = the tenant's */
+    size_t nmodels;
+    char **regions;
+    size_t nregions;
+    asc_config_limits_t limits;
+    size_t tenant_index; /* into asc_config_t.tenants */
+} asc_config_team_t;
+
+typedef enum {
+    ASC_RBAC_NONE = 0,
+    ASC_RBAC_PLATFORM_ADMIN,
+    ASC_RBAC_TENANT_ADMIN,
+    ASC_RBAC_DEVELOPER,
+    ASC_RBAC_AUDITOR,
+    ASC_RBAC_FINANCE,
+} asc_rbac_role_t;
+
+typedef struct {
+    char *name;  /* the SSO subject or e-mail: 1-256 printable, no space */
+    char *email; /* or NULL */
+    asc_rbac_role_t role;
+    char *tenant; /* required for tenant-admin and developer */
+    char *team;   /* required for developer */
+} asc_config_user_t;
+
+typedef struct {
+    char *name;
+    char *provider; /* a configured provider */
+    char *tenant;   /* NULL = global (used for every tenant without its own) */
+    char *api_key_ref; /* "env:VAR", "file:/path" or "sealed:v1:..." (the secret store) */
+    char *last4;       /* recorded when sealed, or NULL */
+} asc_config_credential_t;
+
 typedef struct {
     char *name;     /* [A-Za-z0-9_.-]{1,64}, unique */
     char *key_ref;  /* "sha256:<64 lowercase hex>" or "env:VAR" */
@@ -114,7 +171,47 @@ typedef struct {
     size_t nmodels; /* default: one pattern, "*" */
     char **regions; /* allowed target regions; NULL = any (residency) */
     size_t nregions;
+    char *tenant; /* owning tenant or NULL (a platform key) */
+    char *team;   /* owning team or NULL */
+    char *owner;  /* the user who owns it, or NULL */
+    char *description;
+    int64_t expires_at; /* unix ms, 0 = never */
+    int revoked;
+    char *previous_key_ref;     /* rotation: the old sha256: hash, still valid until ... */
+    int64_t previous_expires_at; /* ... this time (unix ms) */
+    char *hint;                  /* "...abcd" of a generated key, or NULL */
+    asc_config_limits_t limits;
 } asc_config_key_t;
+
+/* OIDC for the admin API (admin.oidc). */
+typedef struct {
+    char *role;   /* asc_rbac_role_t as its name */
+    char *group;  /* a value of the group claim */
+    char *tenant; /* NULL for platform roles */
+    char *team;
+} asc_config_role_map_t;
+
+typedef struct {
+    char *issuer;
+    char *client_id;
+    char *client_secret_ref; /* env:VAR / file:, or NULL (public client) */
+    char *audience;          /* default: client_id */
+    char *ca_file;
+    char *redirect_url; /* the callback URL the IdP sends the browser to */
+    char *group_claim;  /* default "groups" */
+    asc_config_role_map_t *roles;
+    size_t nroles;
+    uint64_t session_ttl_ms; /* default 8 h */
+    unsigned skew_s;         /* default 60 */
+} asc_config_oidc_t;
+
+typedef struct {
+    char *listen;    /* "127.0.0.1:8081"; "off" disables the admin API */
+    char *token_ref; /* bootstrap platform-admin token: env:VAR or sha256:<hex>; default
+                        env:ASC_ADMIN_TOKEN */
+    int has_oidc;
+    asc_config_oidc_t oidc;
+} asc_config_admin_t;
 
 typedef struct {
     char *listen;                 /* "127.0.0.1:8080"; IPv4, [IPv6] or localhost + port */
@@ -139,6 +236,15 @@ typedef struct asc_config {
     size_t nmodels;
     asc_config_key_t *keys; /* in file order */
     size_t nkeys;
+    asc_config_tenant_t *tenants;
+    size_t ntenants;
+    asc_config_team_t *teams;
+    size_t nteams;
+    asc_config_user_t *users;
+    size_t nusers;
+    asc_config_credential_t *credentials;
+    size_t ncredentials;
+    asc_config_admin_t admin;
 } asc_config_t;
 
 /* The built-in default config (YAML with comments), printed by
@@ -189,6 +295,20 @@ void asc_config_free(asc_config_t *c);
 /* The provider or model with that name, or NULL (borrowed from c). */
 const asc_config_provider_t *asc_config_find_provider(const asc_config_t *c, const char *name);
 const asc_config_model_t *asc_config_find_model(const asc_config_t *c, const char *name);
+
+/* The tenant, team or user with that name, or NULL. */
+const asc_config_tenant_t *asc_config_find_tenant(const asc_config_t *c, const char *name);
+const asc_config_team_t *asc_config_find_team(const asc_config_t *c, const char *name);
+const asc_config_user_t *asc_config_find_user(const asc_config_t *c, const char *name);
+
+/* Role names: "platform-admin", ... ; ASC_RBAC_NONE for an unknown name. */
+asc_rbac_role_t asc_config_role(const char *name);
+const char *asc_config_role_name(asc_rbac_role_t r);
+
+/* 1 when every name matched by pattern a is matched by pattern b (a '*' in
+ * a is only absorbed by a '*' in b): "gpt-4o" and "gpt-*" are within
+ * "gpt-*", "*" is within only "*". */
+int asc_config_pattern_within(const char *a, const char *b);
 
 /* 1 when name matches the allow-list pattern: '*' matches any run of
  * characters (including '/' and the empty run), every other character

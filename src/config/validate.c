@@ -326,7 +326,10 @@ static asc_err_t validate_providers(asc_cv_t *v, const cJSON *arr, asc_config_t 
 
 /* ---- keys ---- */
 
-static const char *const key_keys[] = {"name", "key", "generate", "models", "regions"};
+static const char *const key_keys[] = {
+    "name",        "key",     "generate",         "models",      "regions",
+    "tenant",      "team",    "owner",            "description", "expires_at",
+    "revoked",     "limits",  "previous_key",     "previous_expires_at", "hint"};
 
 static int key_name_ok(const char *s)
 {
@@ -441,40 +444,67 @@ static asc_err_t validate_key(asc_cv_t *v, const cJSON *o, const char *path, asc
     if (e != ASC_OK)
         return e;
 
-    const cJSON *ms = asc_cv_member(o, "models");
-    asc_config_path_key(fp, sizeof fp, path, "models");
-    if (ms == NULL) {
-        k->models = calloc(1, sizeof *k->models);
-        if (k->models == NULL)
-            return asc_cv_oom(v);
-        e = asc_cv_dup(v, "*", &k->models[0]);
-        if (e == ASC_OK)
-            k->nmodels = 1;
+    e = asc_cv_opt_strv(v, o, path, "models", 1024, 512, &k->models, &k->nmodels);
+    if (e != ASC_OK)
         return e;
+    e = asc_cv_opt_name(v, o, path, "tenant", &k->tenant);
+    if (e == ASC_OK)
+        e = asc_cv_opt_name(v, o, path, "team", &k->team);
+    if (e != ASC_OK)
+        return e;
+    const char *owner = NULL;
+    e = asc_cv_opt_str(v, o, path, "owner", &owner);
+    if (e == ASC_OK && owner != NULL && (strlen(owner) > 256 || !asc_cv_is_printable(owner, 0))) {
+        asc_config_path_key(fp, sizeof fp, path, "owner");
+        return asc_cv_fail(v, fp, "must be a user name of at most 256 printable characters");
     }
-    if (!cJSON_IsArray(ms))
-        return asc_cv_fail(v, fp, "must be a sequence of model name patterns");
-    size_t n = (size_t)cJSON_GetArraySize(ms), i = 0;
-    if (n == 0)
-        return ASC_OK;
-    k->models = calloc(n, sizeof *k->models);
-    if (k->models == NULL)
-        return asc_cv_oom(v);
-    const cJSON *el;
-    cJSON_ArrayForEach(el, ms)
-    {
-        char ep[PATH_MAX_LEN];
-        asc_config_path_index(ep, sizeof ep, fp, i);
-        if (!cJSON_IsString(el) || el->valuestring == NULL || el->valuestring[0] == '\0')
-            return asc_cv_fail(v, ep, "must be a non-empty string");
-        if (strlen(el->valuestring) > 512 || !asc_cv_is_printable(el->valuestring, 0))
-            return asc_cv_fail(v, ep, "must be at most 512 printable characters without spaces");
-        e = asc_cv_dup(v, el->valuestring, &k->models[i]);
+    if (e == ASC_OK && owner != NULL)
+        e = asc_cv_dup(v, owner, &k->owner);
+    if (e != ASC_OK)
+        return e;
+    const char *desc = NULL;
+    e = asc_cv_opt_str(v, o, path, "description", &desc);
+    if (e == ASC_OK && desc != NULL && strlen(desc) > 1024) {
+        asc_config_path_key(fp, sizeof fp, path, "description");
+        return asc_cv_fail(v, fp, "must be at most 1024 characters");
+    }
+    if (e == ASC_OK && desc != NULL)
+        e = asc_cv_dup(v, desc, &k->description);
+    if (e == ASC_OK)
+        e = asc_cv_opt_time(v, o, path, "expires_at", &k->expires_at);
+    if (e == ASC_OK)
+        e = asc_cv_opt_bool(v, o, path, "revoked", &k->revoked);
+    if (e == ASC_OK)
+        e = asc_config_parse_limits(v, o, path, &k->limits);
+    if (e != ASC_OK)
+        return e;
+    e = asc_cv_opt_str(v, o, path, "previous_key", &str);
+    if (e != ASC_OK)
+        return e;
+    if (str != NULL) {
+        asc_config_path_key(fp, sizeof fp, path, "previous_key");
+        if (!sha256_ref_ok(str))
+            return asc_cv_fail(v, fp, "must be sha256: followed by 64 lowercase hex digits");
+        e = asc_cv_dup(v, str, &k->previous_key_ref);
+        if (e == ASC_OK)
+            e = asc_cv_opt_time(v, o, path, "previous_expires_at", &k->previous_expires_at);
         if (e != ASC_OK)
             return e;
-        k->nmodels = ++i;
+        if (k->previous_expires_at == 0) {
+            asc_config_path_key(fp, sizeof fp, path, "previous_expires_at");
+            return asc_cv_fail(v, fp, "required with previous_key");
+        }
     }
-    return ASC_OK;
+    e = asc_cv_opt_str(v, o, path, "hint", &str);
+    if (e == ASC_OK && str != NULL) {
+        /* "...abcd": never more of a key than its last 4 characters */
+        if (strlen(str) != 7 || strncmp(str, "...", 3) != 0 || !asc_cv_is_printable(str, 0)) {
+            asc_config_path_key(fp, sizeof fp, path, "hint");
+            return asc_cv_fail(v, fp, "must be \"...\" and the key's last 4 characters");
+        }
+        e = asc_cv_dup(v, str, &k->hint);
+    }
+    return e;
 }
 
 static asc_err_t validate_keys(asc_cv_t *v, const cJSON *arr, asc_config_t *c)
@@ -524,7 +554,8 @@ out:
 
 /* ---- top level ---- */
 
-static const char *const top_keys[] = {"server", "providers", "models", "keys"};
+static const char *const top_keys[] = {"server", "admin",   "providers", "models",     "keys",
+                                       "tenants", "teams", "users",     "credentials"};
 
 /* See config.h. Sections are validated in dependency order: providers
  * before the models that name them. */
@@ -562,6 +593,15 @@ asc_err_t asc_config_from_json(const cJSON *root, asc_config_t **out, char *err,
     if (e != ASC_OK)
         goto out;
     e = validate_keys(&v, cJSON_GetObjectItemCaseSensitive(root, "keys"), c);
+    if (e != ASC_OK)
+        goto out;
+    e = asc_config_validate_tenancy(&v, root, c);
+    if (e != ASC_OK)
+        goto out;
+    e = asc_config_validate_key_scopes(&v, c);
+    if (e != ASC_OK)
+        goto out;
+    e = asc_config_validate_admin(&v, cJSON_GetObjectItemCaseSensitive(root, "admin"), c);
 out:
     free(provs);
     if (e != ASC_OK) {

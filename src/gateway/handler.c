@@ -69,13 +69,21 @@ static int authenticate(asc_ctx_t *c)
 {
     size_t kl = 0;
     const char *k = asc_key_from_request(c->req, &kl);
-    c->key = k ? asc_key_lookup(c->snap, k, kl) : NULL;
-    if (c->key == NULL) {
-        asc_record_add(&c->rec, ASC_REC_AUTH, NULL, NULL, 0, 0);
+    asc_key_rt_t *key = k ? asc_key_lookup(c->snap, k, kl) : NULL;
+    uint64_t now = asc_clock_wall_ms();
+    if (key == NULL || asc_key_expired(key, now)) {
+        asc_record_add(&c->rec, ASC_REC_AUTH, key ? key->name : NULL, key ? "expired" : NULL, 0,
+                       0);
         respond_error(c, 401, "invalid_api_key",
-                      k ? "invalid API key" : "missing API key: send Authorization: Bearer <key>");
+                      key ? "this API key has expired"
+                      : k ? "invalid API key"
+                          : "missing API key: send Authorization: Bearer <key>");
         return 0;
     }
+    asc_key_touch(key, now);
+    c->key = key;
+    c->rec.tenant = key->tenant ? key->tenant->name : NULL;
+    c->rec.team = key->team ? key->team->name : NULL;
     c->rec.key_name = c->key->name;
     asc_record_add(&c->rec, ASC_REC_AUTH, c->key->name, NULL, 1, 0);
     return 1;

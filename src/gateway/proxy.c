@@ -821,10 +821,11 @@ static void on_client_drain(asc_http_req_t *req)
 
 /* Forward the W3C traceparent; the rest of the client's headers (its
  * credentials above all) never reach the upstream. */
-struct curl_slist *asc_proxy_headers(asc_http_req_t *req, const asc_provider_rt_t *p,
+struct curl_slist *asc_proxy_headers(asc_http_req_t *req, const struct curl_slist *base,
                                      asc_pool_t *pool)
 {
-    struct curl_slist *head = p->headers;
+    /* libcurl takes a mutable list but only reads it */
+    struct curl_slist *head = (struct curl_slist *)base;
     size_t tl = 0;
     const char *tp = asc_http_req_header(req, "traceparent", &tl);
     if (tp == NULL || tl != 55)
@@ -867,12 +868,18 @@ static void launch(asc_ctx_t *c)
     c->rec.upstream_model = t->model;
     c->rec.target = t->label;
     asc_record_add(&c->rec, ASC_REC_ATTEMPT, p->name, t->model, c->rec.attempts, 0);
+    const char *cred = NULL;
+    const struct curl_slist *base = asc_snapshot_credential(
+        c->snap, p, c->key->tenant ? c->key->tenant->name : NULL, &cred);
+    c->rec.credential = cred;
+    if (cred != NULL)
+        asc_record_add(&c->rec, ASC_REC_CREDENTIAL, cred, NULL, 0, 0);
     asc_upstream_req_t ur = {
         .url = c->api.op == ASC_OP_EMBEDDINGS ? p->embeddings_url : p->chat_url,
         .method = "POST",
         .body = c->upbody.data,
         .body_len = c->upbody.len,
-        .headers = asc_proxy_headers(c->req, p, c->req->pool),
+        .headers = asc_proxy_headers(c->req, base, c->req->pool),
         .connect_timeout_ms = cap(t->connect_timeout_ms, left),
         .first_byte_timeout_ms = cap(t->first_byte_timeout_ms, left),
         .idle_timeout_ms = t->idle_timeout_ms,

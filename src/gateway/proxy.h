@@ -25,7 +25,7 @@ asc_err_t asc_proxy_encode(asc_ctx_t *ctx, const asc_target_rt_t *t, asc_buf_t *
 
 /* The upstream header list for provider p: its prebuilt list, with the
  * client's W3C traceparent in front (nodes from pool). */
-struct curl_slist *asc_proxy_headers(asc_http_req_t *req, const asc_provider_rt_t *p,
+struct curl_slist *asc_proxy_headers(asc_http_req_t *req, const struct curl_slist *base,
                                      asc_pool_t *pool);
 
 #endif

@@ -41,7 +41,7 @@ static int sticky_hash(asc_ctx_t *c, uint64_t *out)
 
 int asc_gateway_plan(asc_ctx_t *c, int explain)
 {
-    const asc_config_key_t *k = c->key->cfg;
+    const asc_key_rt_t *k = c->key;
     asc_plan_in_t in;
     memset(&in, 0, sizeof in);
     in.regions = k->regions;
@@ -131,7 +131,7 @@ void asc_gateway_explain_json(asc_ctx_t *c, asc_buf_t *b)
 {
     const asc_route_rt_t *r = c->route.rt;
     const asc_config_model_t *cfg = r->cfg;
-    const asc_config_key_t *k = c->key->cfg;
+    const asc_key_rt_t *k = c->key;
     const asc_plan_t *p = &c->plan;
     uint64_t now = asc_clock_ns() / 1000000u;
     static const char *const sticky[] = {"none", "user", "key", "header"};

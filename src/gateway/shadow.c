@@ -187,7 +187,7 @@ static const asc_upstream_cb_t k_cb = {on_headers, on_data, on_done};
 static void start_one(asc_ctx_t *c, const asc_target_rt_t *t)
 {
     char note[600], err[512];
-    if (!asc_route_region_allowed(c->key->cfg->regions, c->key->cfg->nregions, t->region)) {
+    if (!asc_route_region_allowed(c->key->regions, c->key->nregions, t->region)) {
         snprintf(note, sizeof note, "shadow %s skipped: outside the allowed regions", t->label);
         asc_record_add(&c->rec, ASC_REC_NOTE, note, NULL, 0, 0);
         return;
@@ -248,6 +248,14 @@ static void start_one(asc_ctx_t *c, const asc_target_rt_t *t)
     s->rec.stream = s->stream;
     s->rec.attempts = 1;
     asc_record_add(&s->rec, ASC_REC_ATTEMPT, t->provider->name, t->model, 1, 0);
+    const char *cred = NULL;
+    const struct curl_slist *base = asc_snapshot_credential(
+        c->snap, t->provider, c->key->tenant ? c->key->tenant->name : NULL, &cred);
+    s->rec.tenant = c->rec.tenant;
+    s->rec.team = c->rec.team;
+    s->rec.credential = cred;
+    if (cred != NULL)
+        asc_record_add(&s->rec, ASC_REC_CREDENTIAL, cred, NULL, 0, 0);
     s->next = t_list;
     if (t_list)
         t_list->prev = s;
@@ -259,7 +267,7 @@ static void start_one(asc_ctx_t *c, const asc_target_rt_t *t)
         .method = "POST",
         .body = s->body.data,
         .body_len = s->body.len,
-        .headers = asc_proxy_headers(c->req, t->provider, s->pool),
+        .headers = asc_proxy_headers(c->req, base, s->pool),
         .connect_timeout_ms = t->connect_timeout_ms,
         .first_byte_timeout_ms = t->first_byte_timeout_ms,
         .idle_timeout_ms = t->idle_timeout_ms,

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "route/route.h"
+#include "secret/secret.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static asc_snapshot_t *g_current;
@@ -27,6 +28,14 @@ int asc_snapshot_needs_mock(const asc_config_t *cfg)
     return 0;
 }
 
+/* The credential lives in the header list: wipe before freeing. */
+static void wipe_headers(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h != NULL; h = h->next)
+        sodium_memzero(h->data, strlen(h->data));
+    curl_slist_free_all(headers);
+}
+
 static void snapshot_free(asc_snapshot_t *s)
 {
     if (s == NULL)
@@ -36,11 +45,11 @@ static void snapshot_free(asc_snapshot_t *s)
         free(p->base_url);
         free(p->chat_url);
         free(p->embeddings_url);
-        /* The credential lives in the header list: wipe before freeing. */
-        for (struct curl_slist *h = p->headers; h != NULL; h = h->next)
-            sodium_memzero(h->data, strlen(h->data));
-        curl_slist_free_all(p->headers);
+        wipe_headers(p->headers);
     }
+    for (size_t i = 0; i < s->ncreds; i++)
+        wipe_headers(s->creds[i].headers);
+    free(s->creds);
     asc_route_free_all(s);
     free(s->providers);
     free(s->keys);
@@ -109,6 +118,140 @@ static asc_err_t resolve_ref(const char *ref, char **value, char *err, size_t er
     return ASC_EINVAL;
 }
 
+/* A credential's secret: env:, file: or sealed: (opened with the master
+ * key, bound to the credential's name). */
+static asc_err_t credential_secret(const asc_snapshot_ctx_t *ctx, const asc_config_credential_t *cr,
+                                   char **value, char *err, size_t errlen)
+{
+    char e2[256];
+    asc_err_t e;
+    *value = NULL;
+    if (!asc_secret_is_sealed(cr->api_key_ref)) {
+        e = resolve_ref(cr->api_key_ref, value, e2, sizeof e2);
+    } else if (ctx->box == NULL) {
+        snprintf(e2, sizeof e2, "no master key to open it");
+        e = ASC_EINVAL;
+    } else {
+        char ad[128];
+        size_t len = 0;
+        snprintf(ad, sizeof ad, "credential:%s", cr->name);
+        e = asc_secret_open(ctx->box, ad, cr->api_key_ref, value, &len, e2, sizeof e2);
+    }
+    if (e != ASC_OK) {
+        snprintf(err, errlen, "credentials.%s.api_key: %s", cr->name, e2);
+        return e;
+    }
+    if (*value == NULL) {
+        snprintf(err, errlen, "credentials.%s.api_key: %s is not set", cr->name, cr->api_key_ref);
+        return ASC_EINVAL;
+    }
+    return ASC_OK;
+}
+
+/* The provider's headers with `secret` (may be NULL) as its credential. */
+static struct curl_slist *provider_headers(const asc_adapter_t *a, const char *secret)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    h = curl_slist_append(h, "Accept:");
+    for (const char *const *sh = a->static_headers; sh != NULL && *sh != NULL; sh++)
+        h = curl_slist_append(h, *sh);
+    if (secret != NULL) {
+        asc_buf_t b;
+        asc_buf_init(&b, 0);
+        a->auth_header(secret, &b);
+        h = curl_slist_append(h, b.data);
+        sodium_memzero(b.data, b.len);
+        asc_buf_free(&b);
+    }
+    return h;
+}
+
+static const asc_config_credential_t *global_credential(const asc_config_t *cfg,
+                                                        const char *provider)
+{
+    for (size_t i = 0; i < cfg->ncredentials; i++)
+        if (cfg->credentials[i].tenant == NULL &&
+            strcmp(cfg->credentials[i].provider, provider) == 0)
+            return &cfg->credentials[i];
+    return NULL;
+}
+
+/* A key's tenant, team and effective residency. */
+static void key_scope(const asc_config_t *cfg, const asc_config_key_t *kc, asc_key_rt_t *k)
+{
+    k->name = kc->name;
+    k->cfg = kc;
+    k->tenant = asc_config_find_tenant(cfg, kc->tenant);
+    k->team = asc_config_find_team(cfg, kc->team);
+    k->expires_at = kc->expires_at;
+    if (kc->regions != NULL) {
+        k->regions = kc->regions;
+        k->nregions = kc->nregions;
+    } else if (k->team != NULL && k->team->regions != NULL) {
+        k->regions = k->team->regions;
+        k->nregions = k->team->nregions;
+    } else if (k->tenant != NULL) {
+        k->regions = k->tenant->regions;
+        k->nregions = k->tenant->nregions;
+    }
+}
+
+static int cred_cmp(const void *a, const void *b)
+{
+    const asc_cred_rt_t *x = a, *y = b;
+    int c = strcmp(x->provider, y->provider);
+    return c != 0 ? c : strcmp(x->tenant, y->tenant);
+}
+
+/* Tenant-scoped credentials of providers that are enabled. */
+static asc_err_t build_credentials(asc_snapshot_t *s, asc_snapshot_ctx_t *ctx, char *err,
+                                   size_t errlen)
+{
+    const asc_config_t *cfg = s->cfg;
+    s->creds = calloc(cfg->ncredentials + 1, sizeof *s->creds);
+    if (s->creds == NULL)
+        return ASC_ENOMEM;
+    for (size_t i = 0; i < cfg->ncredentials; i++) {
+        const asc_config_credential_t *cr = &cfg->credentials[i];
+        if (cr->tenant == NULL)
+            continue;
+        const asc_provider_rt_t *p =
+            asc_snapshot_provider(s, cr->provider, strlen(cr->provider));
+        if (p == NULL)
+            continue;
+        char *secret = NULL;
+        asc_err_t e = credential_secret(ctx, cr, &secret, err, errlen);
+        if (e != ASC_OK)
+            return e;
+        asc_cred_rt_t *c = &s->creds[s->ncreds++];
+        c->provider = p->name;
+        c->tenant = cr->tenant;
+        c->name = cr->name;
+        c->headers = provider_headers(p->adapter, secret);
+        sodium_memzero(secret, strlen(secret));
+        free(secret);
+    }
+    qsort(s->creds, s->ncreds, sizeof *s->creds, cred_cmp);
+    return ASC_OK;
+}
+
+const struct curl_slist *asc_snapshot_credential(const asc_snapshot_t *s,
+                                                 const asc_provider_rt_t *p, const char *tenant,
+                                                 const char **cred)
+{
+    if (tenant != NULL && s->ncreds > 0) {
+        asc_cred_rt_t k = {.provider = p->name, .tenant = tenant};
+        const asc_cred_rt_t *c = bsearch(&k, s->creds, s->ncreds, sizeof *s->creds, cred_cmp);
+        if (c != NULL) {
+            *cred = c->name;
+            return c->headers;
+        }
+    }
+    *cred = p->cred_name;
+    return p->headers;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     return memcmp(((const asc_key_rt_t *)a)->hash, ((const asc_key_rt_t *)b)->hash, 32);
@@ -155,7 +298,8 @@ static asc_err_t dev_key(asc_snapshot_ctx_t *ctx, char *key, size_t keylen, char
     return ASC_OK;
 }
 
-static asc_err_t build_provider(const asc_config_provider_t *pc, asc_snapshot_ctx_t *ctx,
+static asc_err_t build_provider(const asc_config_t *cfg, const asc_config_provider_t *pc,
+                                asc_snapshot_ctx_t *ctx,
                                 asc_provider_rt_t *p, int *skip, char *err, size_t errlen)
 {
     *skip = 0;
@@ -170,7 +314,13 @@ static asc_err_t build_provider(const asc_config_provider_t *pc, asc_snapshot_ct
         return ASC_EUNSUPPORTED;
     }
     char *secret = NULL;
-    if (pc->api_key_ref != NULL) {
+    const asc_config_credential_t *cred = global_credential(cfg, pc->name);
+    if (cred != NULL) {
+        asc_err_t e = credential_secret(ctx, cred, &secret, err, errlen);
+        if (e != ASC_OK)
+            return e;
+        p->cred_name = cred->name;
+    } else if (pc->api_key_ref != NULL) {
         char e2[256];
         if (resolve_ref(pc->api_key_ref, &secret, e2, sizeof e2) != ASC_OK) {
             snprintf(err, errlen, "providers.%s.api_key: %s", pc->name, e2);
@@ -205,15 +355,8 @@ static asc_err_t build_provider(const asc_config_provider_t *pc, asc_snapshot_ct
         asc_buf_printf(&b, "%s%s", base, p->adapter->embeddings_path);
         p->embeddings_url = asc_buf_take(&b, NULL);
     }
-    p->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    p->headers = curl_slist_append(p->headers, "Expect:");
-    p->headers = curl_slist_append(p->headers, "Accept:");
-    for (const char *const *sh = p->adapter->static_headers; sh != NULL && *sh != NULL; sh++)
-        p->headers = curl_slist_append(p->headers, *sh);
+    p->headers = provider_headers(p->adapter, secret);
     if (secret != NULL) {
-        p->adapter->auth_header(secret, &b);
-        p->headers = curl_slist_append(p->headers, b.data);
-        sodium_memzero(b.data, b.len);
         asc_log_key_hint(secret, strlen(secret), p->key_hint);
         sodium_memzero(secret, strlen(secret));
         free(secret);
@@ -236,15 +379,15 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
     s->revision = revision;
     s->cfg = cfg;
     s->providers = calloc(cfg->nproviders + 1, sizeof *s->providers);
-    s->keys = calloc(cfg->nkeys + 1, sizeof *s->keys);
+    s->keys = calloc(2 * cfg->nkeys + 1, sizeof *s->keys);
     if (s->providers == NULL || s->keys == NULL) {
         rc = ASC_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < cfg->nproviders; i++) {
         int skip = 0;
-        rc = build_provider(&cfg->providers[i], ctx, &s->providers[s->nproviders], &skip, err,
-                            errlen);
+        rc = build_provider(cfg, &cfg->providers[i], ctx, &s->providers[s->nproviders], &skip,
+                            err, errlen);
         if (rc != ASC_OK)
             goto out;
         if (skip)
@@ -256,11 +399,24 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
     rc = asc_route_compile_all(s, err, errlen);
     if (rc != ASC_OK)
         goto out;
+    rc = build_credentials(s, ctx, err, errlen);
+    if (rc != ASC_OK)
+        goto out;
     for (size_t i = 0; i < cfg->nkeys; i++) {
         const asc_config_key_t *kc = &cfg->keys[i];
         asc_key_rt_t *k = &s->keys[s->nkeys];
-        k->name = kc->name;
-        k->cfg = kc;
+        if (kc->revoked)
+            continue;
+        key_scope(cfg, kc, k);
+        if (kc->previous_key_ref != NULL && kc->previous_expires_at > 0) {
+            /* the rotated-out secret, until its overlap ends */
+            asc_key_rt_t *old = &s->keys[s->nkeys + 1];
+            *old = *k;
+            sodium_hex2bin(old->hash, 32, kc->previous_key_ref + 7, 64, NULL, NULL, NULL);
+            old->expires_at = kc->expires_at && kc->expires_at < kc->previous_expires_at
+                                  ? kc->expires_at
+                                  : kc->previous_expires_at;
+        }
         if (strncmp(kc->key_ref, "sha256:", 7) == 0) {
             if (sodium_hex2bin(k->hash, 32, kc->key_ref + 7, 64, NULL, NULL, NULL) != 0) {
                 snprintf(err, errlen, "keys.%s.key: invalid sha256 hash", kc->name);
@@ -292,6 +448,8 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
             free(secret);
         }
         s->nkeys++;
+        if (kc->previous_key_ref != NULL && kc->previous_expires_at > 0)
+            s->nkeys++;
     }
     qsort(s->keys, s->nkeys, sizeof *s->keys, key_cmp);
 out:

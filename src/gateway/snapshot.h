@@ -27,8 +27,18 @@ typedef struct {
     char *embeddings_url;
     struct curl_slist *headers; /* Content-Type, Expect:, credential; built once */
     char key_hint[8];           /* "...abcd" or "" */
+    const char *cred_name;      /* the credential object serving by default, NULL = api_key */
     const asc_config_provider_t *cfg;
 } asc_provider_rt_t;
+
+/* A tenant's own credential for a provider (bring your own key): used for
+ * that tenant's traffic only, in place of the provider's default. */
+typedef struct {
+    const char *provider;
+    const char *tenant;
+    const char *name;
+    struct curl_slist *headers; /* the provider's headers with this credential */
+} asc_cred_rt_t;
 
 struct asc_route_rt; /* route/route.h */
 
@@ -36,6 +46,15 @@ typedef struct {
     const char *name;
     uint8_t hash[32];
     const asc_config_key_t *cfg;
+    const asc_config_tenant_t *tenant; /* NULL for a platform key */
+    const asc_config_team_t *team;
+    /* Effective residency: the key's regions, else its team's, else its
+     * tenant's (each within the next by validation); NULL = anywhere. */
+    char *const *regions;
+    size_t nregions;
+    int64_t expires_at;             /* unix ms, 0 = never (also ends a rotation's overlap) */
+    _Atomic int64_t last_used_s;    /* unix seconds of the last authenticated request */
+    int64_t flushed_s;              /* last_used_s as last written to the store (control thread) */
 } asc_key_rt_t;
 
 typedef struct asc_snapshot {
@@ -46,12 +65,16 @@ typedef struct asc_snapshot {
     size_t nproviders;
     struct asc_route_rt *routes; /* one per public model name, sorted by name */
     size_t nroutes;
-    asc_key_rt_t *keys; /* sorted by hash */
+    asc_key_rt_t *keys; /* sorted by hash; a key in a rotation overlap appears twice */
     size_t nkeys;
+    asc_cred_rt_t *creds; /* tenant-scoped credentials, sorted by (provider, tenant) */
+    size_t ncreds;
 } asc_snapshot_t;
 
 typedef struct {
     const char *data_dir; /* where the dev key lives */
+    /* Opens sealed credentials (secret/secret.h); NULL = none can be used. */
+    const struct asc_secret_box *box;
     int mock_port;        /* port of the in-process mock, 0 = none running */
     /* Out: set when a dev key was generated during this build (print it
      * once, then wipe). */
@@ -79,6 +102,14 @@ asc_snapshot_t *asc_snapshot_current(void);
 /* Publish s (the reference passed is taken); the previous one is released
  * when its last request ends. */
 void asc_snapshot_publish(asc_snapshot_t *s);
+
+/* The credential headers for provider p serving a request of tenant (may
+ * be NULL): the tenant's own credential when it has one, else the
+ * provider's default. *cred gets the credential's name (NULL when the
+ * provider's api_key reference serves). */
+const struct curl_slist *asc_snapshot_credential(const asc_snapshot_t *s,
+                                                 const asc_provider_rt_t *p, const char *tenant,
+                                                 const char **cred);
 
 /* Lookups (borrowed from the snapshot). */
 const struct asc_route_rt *asc_snapshot_route(const asc_snapshot_t *s, const char *name);

@@ -53,6 +53,7 @@ static const char *type_name(asc_rec_type_t t)
     case ASC_REC_ROUTE: return "route";
     case ASC_REC_ATTEMPT_END: return "attempt_end";
     case ASC_REC_SKIP: return "skip";
+    case ASC_REC_CREDENTIAL: return "credential";
     }
     return "unknown";
 }
@@ -86,6 +87,8 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
     put_str(o, "client_ip", peer);
     asc_buf_printf(o, ",\"status\":%d", r->status);
     put_str(o, "key", r->key_name);
+    put_str(o, "tenant", r->tenant);
+    put_str(o, "team", r->team);
     put_str(o, "model", r->model);
     put_str(o, "provider", r->provider);
     put_str(o, "upstream_model", r->upstream_model);
@@ -93,6 +96,7 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
         put_str(o, "route", r->route);
     if (r->target != NULL)
         put_str(o, "target", r->target);
+    put_str(o, "credential", r->credential);
     if (r->shadow)
         asc_buf_puts(o, ",\"shadow\":true");
     asc_buf_printf(o, ",\"stream\":%s,\"attempts\":%d", r->stream ? "true" : "false", r->attempts);
@@ -164,6 +168,7 @@ void asc_record_json(const asc_record_t *r, const char *request_id, const char *
             put_str(o, "target", e->s1);
             put_str(o, "why", e->s2);
             break;
+        case ASC_REC_CREDENTIAL: put_str(o, "credential", e->s1); break;
         default: break;
         }
         asc_buf_putc(o, '}');

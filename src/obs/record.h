@@ -34,6 +34,7 @@ typedef enum {
                             client gets for it,
                             n2 = duration in microseconds */
     ASC_REC_SKIP,        /* s1 = target, s2 = why it was not attempted */
+    ASC_REC_CREDENTIAL,  /* s1 = the credential (id) that served the attempt before it */
 } asc_rec_type_t;
 
 typedef struct {
@@ -51,6 +52,9 @@ typedef struct {
     size_t nev, cap;
     /* summary */
     const char *key_name;
+    const char *tenant;     /* the key's tenant, or NULL */
+    const char *team;       /* the key's team, or NULL */
+    const char *credential; /* the credential of the answering (or last) attempt */
     const char *route;  /* the route that served it (public name, or "direct") */
     const char *target; /* "provider/model" of the answering (or last) attempt */
     int shadow;         /* a mirrored request: its answer went nowhere */

@@ -33,19 +33,19 @@ typedef struct asc_store asc_store_t;
 
 /* One stored object. */
 typedef struct {
-    char *kind;       /* "tenant", "team", "user", "key", "provider", "credential", "route", "token" */
-    char *name;       /* unique within its kind */
-    char *tenant;     /* owning tenant or NULL (indexed, for filters) */
-    char *team;       /* owning team or NULL */
-    char *owner;      /* owning user or NULL */
-    char *doc;        /* the JSON document (schema of the config file section) */
-    char *source;     /* "api" or "file:<path>" */
+    char *kind;   /* "tenant", "team", "user", "key", "provider", "credential", "route", "token" */
+    char *name;   /* unique within its kind */
+    char *tenant; /* owning tenant or NULL (indexed, for filters) */
+    char *team;   /* owning team or NULL */
+    char *owner;  /* owning user or NULL */
+    char *doc;    /* the JSON document (schema of the config file section) */
+    char *source; /* "api" or "file:<path>" */
     char *file_digest; /* file-managed: hex SHA-256 of doc as the file last applied it, else NULL */
-    char *etag;       /* hex digest of doc, changes with every write */
-    uint64_t revision;   /* revision of the last write */
-    int64_t created_at;  /* unix ms */
-    int64_t updated_at;  /* unix ms */
-    char *created_by;    /* actor */
+    char *etag;        /* hex digest of doc, changes with every write */
+    uint64_t revision; /* revision of the last write */
+    int64_t created_at; /* unix ms */
+    int64_t updated_at; /* unix ms */
+    char *created_by;   /* actor */
     char *updated_by;
 } asc_store_obj_t;
 
@@ -58,7 +58,7 @@ typedef struct {
 /* Filters for list; NULL fields do not filter. Results are ordered by
  * name; `after` is the exclusive name cursor. */
 typedef struct {
-    const char *kind;   /* required */
+    const char *kind; /* required */
     const char *tenant;
     const char *team;
     const char *owner;
@@ -107,7 +107,7 @@ typedef struct {
 
 /* A browser session (OIDC login): looked up by the hash of its cookie. */
 typedef struct {
-    char *id_hash; /* hex SHA-256 of the cookie value */
+    char *id_hash;   /* hex SHA-256 of the cookie value */
     char *principal; /* JSON: subject, role, tenant, team */
     int64_t expires_at;
 } asc_store_session_t;
@@ -128,25 +128,22 @@ typedef struct asc_store_backend {
     void (*rollback)(asc_store_t *s);
     asc_err_t (*get)(asc_store_t *s, const char *kind, const char *name, asc_store_obj_t *out,
                      char *err, size_t errlen);
-    asc_err_t (*list)(asc_store_t *s, const asc_store_query_t *q, asc_store_list_t *out,
-                      char *err, size_t errlen);
+    asc_err_t (*list)(asc_store_t *s, const asc_store_query_t *q, asc_store_list_t *out, char *err,
+                      size_t errlen);
     /* Insert or replace (kind, name). created_* are kept on replace. */
     asc_err_t (*put)(asc_store_t *s, const asc_store_obj_t *o, char *err, size_t errlen);
-    asc_err_t (*del)(asc_store_t *s, const char *kind, const char *name, char *err,
-                     size_t errlen);
+    asc_err_t (*del)(asc_store_t *s, const char *kind, const char *name, char *err, size_t errlen);
     /* The latest committed revision (0 for a new store). */
     asc_err_t (*revision)(asc_store_t *s, uint64_t *out, char *err, size_t errlen);
     /* Record revision r (inside the transaction). */
     asc_err_t (*rev_add)(asc_store_t *s, const asc_store_rev_t *r, char *err, size_t errlen);
     asc_err_t (*rev_list)(asc_store_t *s, uint64_t before, size_t limit, asc_store_rev_t **out,
                           size_t *n, char *err, size_t errlen); /* newest first; before 0 = all */
-    asc_err_t (*change_add)(asc_store_t *s, const asc_store_change_t *c, char *err,
-                            size_t errlen);
+    asc_err_t (*change_add)(asc_store_t *s, const asc_store_change_t *c, char *err, size_t errlen);
     asc_err_t (*change_list)(asc_store_t *s, const asc_store_change_query_t *q,
                              asc_store_changes_t *out, char *err, size_t errlen);
     /* Runtime tables: not configuration, no revision. */
-    asc_err_t (*touch_key)(asc_store_t *s, const char *name, int64_t at, char *err,
-                           size_t errlen);
+    asc_err_t (*touch_key)(asc_store_t *s, const char *name, int64_t at, char *err, size_t errlen);
     asc_err_t (*key_last_used)(asc_store_t *s, const char *name, int64_t *at, char *err,
                                size_t errlen); /* *at = 0 when never used */
     asc_err_t (*session_put)(asc_store_t *s, const asc_store_session_t *ss, char *err,
@@ -155,8 +152,7 @@ typedef struct asc_store_backend {
                              char *err, size_t errlen); /* ENOTFOUND when absent or expired */
     asc_err_t (*session_del)(asc_store_t *s, const char *id_hash, char *err, size_t errlen);
     /* Meta key/value (e.g. the master key check value). */
-    asc_err_t (*meta_get)(asc_store_t *s, const char *key, char **value, char *err,
-                          size_t errlen);
+    asc_err_t (*meta_get)(asc_store_t *s, const char *key, char **value, char *err, size_t errlen);
     asc_err_t (*meta_set)(asc_store_t *s, const char *key, const char *value, char *err,
                           size_t errlen);
 } asc_store_backend_t;

@@ -264,8 +264,8 @@ export async function startMock({ args = [], name = 'asc-mock' } = {}) {
 
 /** A running asc. */
 export class Asc {
-  constructor({ proc, host, port, dir, ownsDir, configPath, accessLogPath, dataDir }) {
-    Object.assign(this, { proc, host, port, dir, ownsDir, configPath, accessLogPath, dataDir });
+  constructor({ proc, host, port, adminPort, dir, ownsDir, configPath, accessLogPath, dataDir }) {
+    Object.assign(this, { proc, host, port, adminPort, dir, ownsDir, configPath, accessLogPath, dataDir });
     this.baseURL = `http://${host}:${port}`;
     this.reloads = 0;
   }
@@ -279,6 +279,43 @@ export class Asc {
       timeout: ms(30000),
       fetch: recordingFetch,
       ...opts,
+    });
+  }
+
+  /** The admin API: admin(method, '/admin/v1/...', {token, body, headers}) ->
+   * {status, headers, text, json}. */
+  async admin(method, p, { token, headers = {}, body } = {}) {
+    const h = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    let b = body;
+    if (b !== undefined && typeof b !== 'string') {
+      b = JSON.stringify(b);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`http://127.0.0.1:${this.adminPort}${p}`, { method, headers: h, body: b, redirect: 'manual' });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  /** Run the asc CLI against this asc's admin API: {code, stdout, stderr}. */
+  cli(args, { token, env = {}, input } = {}) {
+    return new Promise((resolve) => {
+      const child = spawn(ascBin(), args, {
+        env: childEnv({ ASC_ADMIN_URL: `http://127.0.0.1:${this.adminPort}`, ...(token ? { ASC_ADMIN_TOKEN: token } : {}), ...env }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? '');
     });
   }
 
@@ -415,7 +452,9 @@ export async function startAsc({ config, env = {}, args = [], dataDir, dir, list
   if (listen) argv.push('--listen', listen);
   const dd = dataDir ?? path.join(ownDir, 'data');
   await mkdir(dd, { recursive: true });
-  argv.push('--data-dir', dd, ...args);
+  argv.push('--data-dir', dd);
+  if (!args.includes('--admin-listen')) argv.push('--admin-listen', '127.0.0.1:0');
+  argv.push(...args);
   const proc = new Proc('asc', ascBin(), argv, { env, cwd: ownDir });
   let m;
   try {
@@ -427,10 +466,12 @@ export async function startAsc({ config, env = {}, args = [], dataDir, dir, list
     await proc.closed;
     throw e;
   }
+  const am = /asc: info: admin API on http:\/\/(\[[^\]]+\]|[^\s:]+):(\d+)/.exec(proc.stderr + proc.stdout);
   return new Asc({
     proc,
     host: m[1],
     port: Number(m[2]),
+    adminPort: am ? Number(am[2]) : null,
     dir: ownDir,
     ownsDir: !dir,
     configPath,
