@@ -806,10 +806,12 @@ static void test_wire_diff_exit(void **state)
     assert_int_equal(run("diff", "-f", path, "-o", "json", NULL), ASC_CLI_EXIT_CHANGES);
     stub_stop(&st);
     unlink(path);
-    assert_has(st.req[0], "POST /admin/v1/apply?dry_run=1 HTTP/1.1\r\n");
+    assert_has(st.req[0], "POST /admin/v1/apply?file=");
+    assert_has(st.req[0], "&dry_run=1 HTTP/1.1\r\n");
     assert_has(st.req[0], "\r\nContent-Type: application/yaml\r\n");
     assert_has(st.req[0], "\r\n\r\ntenants:\n  - name: acme\n");
-    assert_has(st.req[2], "POST /admin/v1/apply HTTP/1.1\r\n");
+    assert_has(st.req[2], "POST /admin/v1/apply?file=");
+    assert_true(strstr(st.req[2], "dry_run") == NULL);
 }
 
 static void test_wire_list_all(void **state)

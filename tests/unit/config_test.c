@@ -189,7 +189,8 @@ static void test_empty_and_minimal(void **state)
 static void test_unknown_keys(void **state)
 {
     (void)state;
-    bad("routes: []\n", "routes: unknown key (expected one of: server, providers, models, keys)");
+    bad("routes: []\n", "routes: unknown key (expected one of: server, admin, providers, models, keys, "
+        "tenants, teams, users, credentials)");
     bad("model: {}\n", "model: unknown key (did you mean \"models\"?)");
     bad("server:\n  listn: 1.2.3.4:80\n", "server.listn: unknown key (did you mean \"listen\"?)");
     bad(P_MOCK "    bas_url: http://x\n",
@@ -201,7 +202,9 @@ static void test_unknown_keys(void **state)
     bad(P_MOCK "models:\n  m: {provider: mock, modle: x}\n",
         "models.m.modle: unknown key (did you mean \"model\"?)");
     bad("keys:\n  - name: k\n    key: env:K\n    allow: [a]\n",
-        "keys[0].allow: unknown key (expected one of: name, key, generate, models, regions)");
+        "keys[0].allow: unknown key (expected one of: name, key, generate, models, regions, "
+        "tenant, team, owner, description, expires_at, revoked, limits, previous_key, "
+        "previous_expires_at, hint)");
 }
 
 static void test_yaml_errors_prefixed(void **state)
@@ -541,17 +544,21 @@ static void test_keys(void **state)
     asc_config_t *c = load("keys:\n  - name: team.a-1_x\n    key: sha256:" HASH "\n"
                            "    models: [\"gpt-*\", \"openai/*\"]\n"
                            "  - name: dev\n    key: env:ASC_DEV_KEY\n    generate: true\n"
-                           "  - name: none\n    key: env:NONE\n    models: []\n");
+                           "  - name: none\n    key: env:NONE\n    models: [\"x\"]\n");
     assert_int_equal(c->nkeys, 3);
     assert_string_equal(c->keys[0].key_ref, "sha256:" HASH);
     assert_int_equal(c->keys[0].generate, 0);
     assert_int_equal(c->keys[0].nmodels, 2);
     assert_string_equal(c->keys[0].models[1], "openai/*");
     assert_int_equal(c->keys[1].generate, 1);
-    assert_int_equal(c->keys[1].nmodels, 1);
-    assert_string_equal(c->keys[1].models[0], "*");
-    assert_int_equal(c->keys[2].nmodels, 0);
+    /* no models: the key inherits its team's and tenant's (NULL = any) */
+    assert_int_equal(c->keys[1].nmodels, 0);
+    assert_null(c->keys[1].models);
+    assert_int_equal(c->keys[2].nmodels, 1);
     asc_config_free(c);
+    /* an empty allow-list would read as "none" but used to mean "any": refused */
+    bad("keys:\n  - name: k\n    key: env:K\n    models: []\n",
+        "keys[0].models: must be a sequence of 1 to 1024 names");
 
     bad("keys:\n  - name: k\n    key: sk-live-abcdef123456\n",
         "keys[0].key: plaintext keys are not allowed in config; use sha256:<hex> or env:VAR");
@@ -574,13 +581,13 @@ static void test_keys(void **state)
         "env:L\n",
         "keys[2].name: duplicate key name \"a\" (also keys[0])");
     bad("keys:\n  - name: a\n    key: env:K\n    models: \"*\"\n",
-        "keys[0].models: must be a sequence of model name patterns");
+        "keys[0].models: must be a sequence of 1 to 1024 names");
     bad("keys:\n  - name: a\n    key: env:K\n    models: [x, \"\"]\n",
-        "keys[0].models[1]: must be a non-empty string");
+        "keys[0].models[1]: must be 1 to 512 printable characters without spaces");
     bad("keys:\n  - name: a\n    key: env:K\n    models: [x, 5]\n",
-        "keys[0].models[1]: must be a non-empty string");
+        "keys[0].models[1]: must be 1 to 512 printable characters without spaces");
     bad("keys:\n  - name: a\n    key: env:K\n    models: [\"a b\"]\n",
-        "keys[0].models[0]: must be at most 512 printable characters without spaces");
+        "keys[0].models[0]: must be 1 to 512 printable characters without spaces");
     bad("keys: {a: 1}\n", "keys: must be a sequence of mappings (- name: ...)");
     bad("keys:\n  - 1\n", "keys[0]: must be a mapping with at least name and key");
 }
@@ -790,7 +797,8 @@ static void test_error_prefix_null_source(void **state)
     const char *y = "bogus: 1\n";
     assert_int_equal(asc_config_load_text(y, strlen(y), NULL, &c, err, sizeof err), ASC_EINVAL);
     assert_string_equal(err,
-                        "bogus: unknown key (expected one of: server, providers, models, keys)");
+                        "bogus: unknown key (expected one of: server, admin, providers, models, keys, "
+        "tenants, teams, users, credentials)");
 }
 
 /* ---- routes ---- */
