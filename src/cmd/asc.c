@@ -337,6 +337,9 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     uv_signal_stop(&s->sigterm);
     uv_signal_stop(&s->sigint);
     uv_signal_stop(&s->sighup);
+    /* the rest of the main loop's handles, so that it returns */
+    uv_timer_stop(&s->tick);
+    asc_admin_stop(s->admin);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -504,10 +507,8 @@ static int cmd_serve(int argc, char **argv)
     uv_run(loop, UV_RUN_DEFAULT);
 
     asc_workers_stop();
-    uv_timer_stop(&s->tick);
     on_tick(&s->tick); /* the last key uses */
     uv_close((uv_handle_t *)&s->tick, NULL);
-    asc_admin_stop(s->admin);
     if (s->mock != NULL)
         asc_mock_thread_stop(s->mock);
     asc_snapshot_publish(NULL);
