@@ -32,36 +32,50 @@
 #endif
 
 static const char k_usage[] =
-    "asc — a self-hostable AI gateway\n"
+    "asc — a self-hostable AI gateway and control plane\n"
     "\n"
     "Usage:\n"
-    "  asc serve [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--workers N]\n"
-    "                          run the gateway (no --config: the built-in default config,\n"
-    "                          with the bundled mock provider and a generated dev key)\n"
-    "  asc check-config FILE   validate a config file; exit 0 and print \"ok\" when valid\n"
+    "  asc serve [--config FILE] [--listen ADDR:PORT] [--admin-listen ADDR:PORT|off]\n"
+    "            [--data-dir DIR] [--workers N]\n"
+    "                          run the gateway and its admin API (no --config: the built-in\n"
+    "                          default config, with the bundled mock provider and a\n"
+    "                          generated dev key)\n"
+    "  asc check-config FILE   validate a config file on its own; exit 0 and print \"ok\"\n"
     "  asc config default      print the built-in default config (YAML)\n"
     "  asc version             print the version\n"
     "  asc help                this text\n"
     "\n"
+    "%s"
+    "\n"
     "Environment:\n"
     "  ASC_DEV_KEY             the dev key of the default config (otherwise generated once\n"
     "                          per data directory and printed when generated)\n"
-    "  ASC_DATA_DIR            data directory (default ./asc-data)\n"
+    "  ASC_DATA_DIR            data directory (default ./asc-data): asc.db (SQLite store),\n"
+    "                          master-key and dev-key of the embedded default\n"
+    "  ASC_MASTER_KEY          master key sealing provider credentials (64 hex chars or\n"
+    "                          base64 of 32 bytes; default: DATA_DIR/master-key, generated)\n"
+    "  ASC_ADMIN_TOKEN         serve: the bootstrap platform-admin token (16+ chars);\n"
+    "                          CLI: the bearer token sent to the admin API\n"
+    "  ASC_ADMIN_URL           CLI: the admin API (default http://127.0.0.1:8081)\n"
     "  OPENAI_API_KEY, OPENAI_BASE_URL   enable the default config's openai provider\n"
     "\n"
-    "Signals: SIGHUP reloads the config (an invalid one is refused and the old one\n"
-    "keeps serving); SIGTERM/SIGINT stop accepting, drain in-flight requests, exit.\n"
+    "Signals: SIGHUP applies the config file again as a revision (an invalid one is\n"
+    "refused and the old state keeps serving); SIGTERM/SIGINT stop accepting, drain\n"
+    "in-flight requests, exit.\n"
     "Routes: POST /v1/route/explain (a chat body, a key) prints the attempt plan\n"
     "without calling a provider; see docs/routing.md.\n"
-    "Docs: README.md, docs/config.md, docs/routing.md, docs/api.md, docs/mock.md,\n"
-    "docs/bench.md\n";
+    "Docs: README.md, docs/config.md, docs/admin.md, docs/routing.md, docs/api.md,\n"
+    "docs/mock.md, docs/bench.md\n";
 
 static const char k_serve_usage[] =
-    "Usage: asc serve [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--workers N]\n"
+    "Usage: asc serve [--config FILE] [--listen ADDR:PORT] [--admin-listen ADDR:PORT|off]\n"
+    "                 [--data-dir DIR] [--workers N]\n"
     "\n"
-    "  --config FILE      YAML config (sections server, providers, models, keys);\n"
+    "  --config FILE      YAML config (sections server, admin, providers, models, keys,\n"
+    "                     tenants, teams, users, credentials), applied as a revision;\n"
     "                     default: the built-in config (`asc config default`)\n"
     "  --listen ADDR:PORT overrides server.listen (default 127.0.0.1:8080; port 0 = any)\n"
+    "  --admin-listen ADDR:PORT|off  the admin API (admin.listen; default 127.0.0.1:8081)\n"
     "  --data-dir DIR     data directory (env ASC_DATA_DIR; default ./asc-data)\n"
     "  --workers N        worker threads (default server.workers, 0 = one per core)\n";
 
@@ -566,10 +580,11 @@ int main(int argc, char **argv)
         printf("asc %s (libuv %s, %s)\n", ASC_VERSION, uv_version_string(), curl_version());
         rc = 0;
     } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        fputs(k_usage, stdout);
+        printf(k_usage, asc_cli_usage);
         rc = 0;
     } else {
-        fprintf(stderr, "asc: unknown command \"%s\"\n\n%s", cmd, k_usage);
+        fprintf(stderr, "asc: unknown command \"%s\"\n\n", cmd);
+        fprintf(stderr, k_usage, asc_cli_usage);
         rc = 2;
     }
     curl_global_cleanup();
