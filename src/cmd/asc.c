@@ -135,9 +135,11 @@ static asc_err_t load_tree(const serve_t *s, cJSON **tree, char *err, size_t err
     *tree = asc_yaml_parse(text, len, msg, sizeof msg);
     if (*tree == NULL)
         e = ASC_EINVAL;
-    else if (cJSON_IsNull(*tree)) {
-        cJSON_Delete(*tree);
-        *tree = cJSON_CreateObject(); /* an empty file */
+    else if (!cJSON_IsObject(*tree)) {
+        /* an empty (say truncated) file would delete every object it manages */
+        snprintf(msg, sizeof msg, "the config must be a mapping with the sections server, admin, "
+                                  "providers, models, keys, tenants, teams, users, credentials");
+        e = ASC_EINVAL;
     }
     if (e == ASC_OK)
         e = asc_config_expand_env(*tree, msg, sizeof msg);
