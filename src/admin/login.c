@@ -54,8 +54,8 @@ static void login(asc_admin_t *a, asc_http_req_t *req, const asc_config_t *cfg)
     }
     asc_oidc_login_t l;
     char *url = NULL;
-    if (asc_oidc_authorize_url(a->oidc, cfg->admin.oidc.redirect_url, &l, &url, err,
-                               sizeof err) != ASC_OK) {
+    if (asc_oidc_authorize_url(a->oidc, cfg->admin.oidc.redirect_url, &l, &url, err, sizeof err) !=
+        ASC_OK) {
         asc_log_error("admin: cannot start a sign-in: %s", err);
         asc_admin_error(req, 502, "idp_unavailable", "the identity provider is unavailable");
         return;

@@ -240,8 +240,8 @@ static int name_ok(const char *s)
     return 1;
 }
 
-static int refuse_fields(asc_http_req_t *req, const cJSON *doc, const char *const *fields,
-                         size_t n, const char *why)
+static int refuse_fields(asc_http_req_t *req, const cJSON *doc, const char *const *fields, size_t n,
+                         const char *why)
 {
     for (size_t i = 0; i < n; i++) {
         if (cJSON_GetObjectItemCaseSensitive(doc, fields[i]) != NULL) {
@@ -393,8 +393,8 @@ static void do_list(asc_admin_t *a, asc_http_req_t *req, const asc_snapshot_t *s
 }
 
 /* Load one object; 0 after responding 404/403/503. */
-static int load(asc_admin_t *a, asc_http_req_t *req, const asc_principal_t *p,
-                const asc_kind_t *k, const char *name, asc_store_obj_t *o, cJSON **doc)
+static int load(asc_admin_t *a, asc_http_req_t *req, const asc_principal_t *p, const asc_kind_t *k,
+                const char *name, asc_store_obj_t *o, cJSON **doc)
 {
     char err[512];
     asc_store_t *s = asc_control_store(a->ctl);
@@ -598,10 +598,8 @@ static void do_delete(asc_admin_t *a, asc_http_req_t *req, const asc_snapshot_t 
     if (!load(a, req, p, k, name, &cur, &before))
         return;
     const char *etag = if_match(req);
-    asc_ctl_op_t op = {.action = ASC_CTL_DELETE,
-                       .kind = k,
-                       .name = name,
-                       .if_match = etag ? etag : cur.etag};
+    asc_ctl_op_t op = {
+        .action = ASC_CTL_DELETE, .kind = k, .name = name, .if_match = etag ? etag : cur.etag};
     write_one(a, req, snap, p, &op, NULL);
     cJSON_Delete(before);
     asc_store_obj_free(&cur);
@@ -650,11 +648,8 @@ static void do_rotate(asc_admin_t *a, asc_http_req_t *req, const asc_snapshot_t 
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "hint");
     cJSON_AddStringToObject(doc, "key", kref);
     cJSON_AddStringToObject(doc, "hint", hint);
-    asc_ctl_op_t op = {.action = ASC_CTL_REPLACE,
-                       .kind = k,
-                       .name = name,
-                       .doc = doc,
-                       .if_match = cur.etag};
+    asc_ctl_op_t op = {
+        .action = ASC_CTL_REPLACE, .kind = k, .name = name, .doc = doc, .if_match = cur.etag};
     write_one(a, req, snap, p, &op, secret);
     cJSON_Delete(doc);
 out:

@@ -127,9 +127,8 @@ int asc_rbac_check(const asc_principal_t *p, asc_rbac_verb_t verb, const asc_kin
         if (is(k, "key")) {
             if (own && eq(tenant, p->tenant) && eq(doc_str(doc, "team"), p->team))
                 return 0;
-            return deny(err, errlen,
-                        "a developer manages only its own keys in its team (%.64s)%s", p->team,
-                        "");
+            return deny(err, errlen, "a developer manages only its own keys in its team (%.64s)%s",
+                        p->team, "");
         }
         if (verb == ASC_RBAC_READ &&
             ((is(k, "tenant") && eq(tenant, p->tenant)) ||
@@ -167,8 +166,7 @@ int asc_rbac_check_change(const asc_principal_t *p, const asc_kind_t *k, const c
             int same_role = r0 && r1 && strcmp(r0, r1) == 0;
             int same_tenant = (t0 == NULL && t1 == NULL) || eq(t0, t1);
             if (!same_role || !same_tenant)
-                return deny(err, errlen, "nobody can change their own role or tenant%s%s", "",
-                            "");
+                return deny(err, errlen, "nobody can change their own role or tenant%s%s", "", "");
         }
     }
     return 0;

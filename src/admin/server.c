@@ -149,8 +149,8 @@ void asc_admin_configure(asc_admin_t *a, const asc_config_t *cfg)
     const asc_config_admin_t *ad = &cfg->admin;
     a->has_token = 0;
     if (ad->token_ref != NULL && strncmp(ad->token_ref, "sha256:", 7) == 0) {
-        a->has_token = sodium_hex2bin(a->token_hash, 32, ad->token_ref + 7, 64, NULL, NULL,
-                                      NULL) == 0;
+        a->has_token =
+            sodium_hex2bin(a->token_hash, 32, ad->token_ref + 7, 64, NULL, NULL, NULL) == 0;
     } else if (ad->token_ref != NULL && strncmp(ad->token_ref, "env:", 4) == 0) {
         const char *v = getenv(ad->token_ref + 4);
         if (v != NULL && strlen(v) >= 16) {

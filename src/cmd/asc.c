@@ -137,8 +137,9 @@ static asc_err_t load_tree(const serve_t *s, cJSON **tree, char *err, size_t err
         e = ASC_EINVAL;
     else if (!cJSON_IsObject(*tree)) {
         /* an empty (say truncated) file would delete every object it manages */
-        snprintf(msg, sizeof msg, "the config must be a mapping with the sections server, admin, "
-                                  "providers, models, keys, tenants, teams, users, credentials");
+        snprintf(msg, sizeof msg,
+                 "the config must be a mapping with the sections server, admin, "
+                 "providers, models, keys, tenants, teams, users, credentials");
         e = ASC_EINVAL;
     }
     if (e == ASC_OK)
@@ -309,8 +310,8 @@ static asc_err_t open_store(serve_t *s, char *err, size_t errlen)
     int generated = 0;
     const char *env = getenv("ASC_MASTER_KEY");
     snprintf(path, sizeof path, "%s/master-key", s->data_dir);
-    asc_err_t e = asc_secret_box_open(env && env[0] ? env : NULL, path, 1, &s->box, &generated,
-                                      err, errlen);
+    asc_err_t e =
+        asc_secret_box_open(env && env[0] ? env : NULL, path, 1, &s->box, &generated, err, errlen);
     if (e != ASC_OK)
         return e;
     if (generated)
@@ -479,8 +480,7 @@ static int cmd_serve(int argc, char **argv)
         char ahost[256];
         int aport = 0, abound = 0;
         if (split_listen(admin_listen, ahost, sizeof ahost, &aport) != 0) {
-            asc_log_error("invalid admin listen address \"%s\" (expected HOST:PORT)",
-                          admin_listen);
+            asc_log_error("invalid admin listen address \"%s\" (expected HOST:PORT)", admin_listen);
             asc_snapshot_unref(snap);
             return 1;
         }

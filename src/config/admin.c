@@ -13,10 +13,9 @@
 #include "config/internal.h"
 
 static const char *const admin_keys[] = {"listen", "token", "oidc"};
-static const char *const oidc_keys[] = {"issuer",       "client_id",   "client_secret",
-                                        "audience",     "ca_file",     "redirect_url",
-                                        "group_claim",  "roles",       "session_ttl_ms",
-                                        "clock_skew_s"};
+static const char *const oidc_keys[] = {
+    "issuer",       "client_id",   "client_secret", "audience",       "ca_file",
+    "redirect_url", "group_claim", "roles",         "session_ttl_ms", "clock_skew_s"};
 static const char *const role_keys[] = {"group", "role", "tenant", "team"};
 
 static asc_err_t url_field(asc_cv_t *v, const cJSON *o, const char *path, const char *field,
@@ -24,8 +23,8 @@ static asc_err_t url_field(asc_cv_t *v, const cJSON *o, const char *path, const 
 {
     const char *s = NULL;
     char fp[PATH_MAX_LEN];
-    asc_err_t e = required ? asc_cv_req_str(v, o, path, field, &s)
-                           : asc_cv_opt_str(v, o, path, field, &s);
+    asc_err_t e =
+        required ? asc_cv_req_str(v, o, path, field, &s) : asc_cv_opt_str(v, o, path, field, &s);
     if (e != ASC_OK || s == NULL)
         return e;
     asc_config_path_key(fp, sizeof fp, path, field);
@@ -73,8 +72,9 @@ static asc_err_t validate_roles(asc_cv_t *v, const cJSON *arr, const char *path,
             return e;
         asc_rbac_role_t role = asc_config_role(s);
         if (role == ASC_RBAC_NONE)
-            return asc_cv_fail(v, ep, "role: unknown role (expected one of: platform-admin, "
-                                      "tenant-admin, developer, auditor, finance)");
+            return asc_cv_fail(v, ep,
+                               "role: unknown role (expected one of: platform-admin, "
+                               "tenant-admin, developer, auditor, finance)");
         e = asc_cv_dup(v, s, &r->role);
         if (e == ASC_OK)
             e = asc_cv_opt_name(v, el, ep, "tenant", &r->tenant);
@@ -207,8 +207,7 @@ asc_err_t asc_config_validate_admin(asc_cv_t *v, const cJSON *obj, asc_config_t 
             if (t == NULL)
                 return asc_cv_fail(v, ep, "team: unknown team \"%.64s\"", r->team);
             if (r->tenant == NULL || strcmp(r->tenant, t->tenant) != 0)
-                return asc_cv_fail(v, ep, "team %.64s belongs to tenant %.64s", t->name,
-                                   t->tenant);
+                return asc_cv_fail(v, ep, "team %.64s belongs to tenant %.64s", t->name, t->tenant);
         }
     }
     return ASC_OK;

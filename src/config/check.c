@@ -358,7 +358,8 @@ int asc_cv_name_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
             return 0;
     }

@@ -343,7 +343,7 @@ const asc_config_user_t *asc_config_find_user(const asc_config_t *c, const char 
     return NULL;
 }
 
-static const char *const role_names[] = {NULL,      "platform-admin", "tenant-admin",
+static const char *const role_names[] = {NULL,        "platform-admin", "tenant-admin",
                                          "developer", "auditor",        "finance"};
 
 asc_rbac_role_t asc_config_role(const char *name)

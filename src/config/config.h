@@ -157,8 +157,8 @@ typedef struct {
 
 typedef struct {
     char *name;
-    char *provider; /* a configured provider */
-    char *tenant;   /* NULL = global (used for every tenant without its own) */
+    char *provider;    /* a configured provider */
+    char *tenant;      /* NULL = global (used for every tenant without its own) */
     char *api_key_ref; /* "env:VAR", "file:/path" or "sealed:v1:..." (the secret store) */
     char *last4;       /* recorded when sealed, or NULL */
 } asc_config_credential_t;
@@ -177,7 +177,7 @@ typedef struct {
     char *description;
     int64_t expires_at; /* unix ms, 0 = never */
     int revoked;
-    char *previous_key_ref;     /* rotation: the old sha256: hash, still valid until ... */
+    char *previous_key_ref;      /* rotation: the old sha256: hash, still valid until ... */
     int64_t previous_expires_at; /* ... this time (unix ms) */
     char *hint;                  /* "...abcd" of a generated key, or NULL */
     asc_config_limits_t limits;

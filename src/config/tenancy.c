@@ -107,8 +107,8 @@ static asc_err_t unique(asc_cv_t *v, const char *sect, const char *what, void *i
 }
 
 static const char *const tenant_keys[] = {"name", "description", "models", "regions", "limits"};
-static const char *const team_keys[] = {"name",    "tenant",  "description",
-                                        "models",  "regions", "limits"};
+static const char *const team_keys[] = {"name",   "tenant",  "description",
+                                        "models", "regions", "limits"};
 static const char *const user_keys[] = {"name", "email", "role", "tenant", "team"};
 static const char *const cred_keys[] = {"name", "provider", "tenant", "api_key", "last4"};
 
@@ -157,10 +157,10 @@ static const char *regions_outside(char *const *child, size_t nc, char *const *p
 }
 
 /* child's models/regions/limits within the parent's; `what` names the parent. */
-static asc_err_t within(asc_cv_t *v, const char *path, char *const *cm, size_t ncm,
-                        char *const *cr, size_t ncr, const asc_config_limits_t *cl,
-                        char *const *pm, size_t npm, char *const *pr, size_t npr,
-                        const asc_config_limits_t *pl, const char *what)
+static asc_err_t within(asc_cv_t *v, const char *path, char *const *cm, size_t ncm, char *const *cr,
+                        size_t ncr, const asc_config_limits_t *cl, char *const *pm, size_t npm,
+                        char *const *pr, size_t npr, const asc_config_limits_t *pl,
+                        const char *what)
 {
     char fp[PATH_MAX_LEN], q[ASC_CONFIG_QUOTE_MAX + 16];
     const char *bad = patterns_outside(cm, ncm, pm, npm);
@@ -266,8 +266,8 @@ static asc_err_t validate_teams(asc_cv_t *v, const cJSON *root, asc_config_t *c)
             return ref_fail(v, path, "tenant", "tenant", t->tenant);
         t->tenant_index = (size_t)(tn - c->tenants);
         snprintf(what, sizeof what, "tenant %.64s", tn->name);
-        e = within(v, path, t->models, t->nmodels, t->regions, t->nregions, &t->limits,
-                   tn->models, tn->nmodels, tn->regions, tn->nregions, &tn->limits, what);
+        e = within(v, path, t->models, t->nmodels, t->regions, t->nregions, &t->limits, tn->models,
+                   tn->nmodels, tn->regions, tn->nregions, &tn->limits, what);
         if (e != ASC_OK)
             return e;
     }
@@ -401,15 +401,14 @@ static asc_err_t validate_credentials(asc_cv_t *v, const cJSON *root, asc_config
             return e;
         for (size_t j = 0; j + 1 < c->ncredentials; j++) {
             const asc_config_credential_t *o = &c->credentials[j];
-            int same_tenant = (o->tenant == NULL && cr->tenant == NULL) ||
-                              (o->tenant != NULL && cr->tenant != NULL &&
-                               strcmp(o->tenant, cr->tenant) == 0);
+            int same_tenant =
+                (o->tenant == NULL && cr->tenant == NULL) ||
+                (o->tenant != NULL && cr->tenant != NULL && strcmp(o->tenant, cr->tenant) == 0);
             if (strcmp(o->provider, cr->provider) == 0 && same_tenant)
                 return asc_cv_fail(v, path,
                                    "provider %.64s already has a %s credential (%.64s): rotate "
                                    "it instead of adding a second",
-                                   cr->provider, cr->tenant ? "tenant-scoped" : "global",
-                                   o->name);
+                                   cr->provider, cr->tenant ? "tenant-scoped" : "global", o->name);
         }
     }
     return unique(v, "credentials", "credential", c->credentials, c->ncredentials,
@@ -447,9 +446,9 @@ asc_err_t asc_config_validate_key_scopes(asc_cv_t *v, asc_config_t *c)
                                    tm->tenant);
             }
             snprintf(what, sizeof what, "team %.64s", tm->name);
-            asc_err_t e = within(v, path, k->models, k->nmodels, k->regions, k->nregions,
-                                 &k->limits, tm->models, tm->nmodels, tm->regions, tm->nregions,
-                                 &tm->limits, what);
+            asc_err_t e =
+                within(v, path, k->models, k->nmodels, k->regions, k->nregions, &k->limits,
+                       tm->models, tm->nmodels, tm->regions, tm->nregions, &tm->limits, what);
             if (e != ASC_OK)
                 return e;
         }
@@ -458,9 +457,9 @@ asc_err_t asc_config_validate_key_scopes(asc_cv_t *v, asc_config_t *c)
             if (tn == NULL)
                 return ref_fail(v, path, "tenant", "tenant", k->tenant);
             snprintf(what, sizeof what, "tenant %.64s", tn->name);
-            asc_err_t e = within(v, path, k->models, k->nmodels, k->regions, k->nregions,
-                                 &k->limits, tn->models, tn->nmodels, tn->regions, tn->nregions,
-                                 &tn->limits, what);
+            asc_err_t e =
+                within(v, path, k->models, k->nmodels, k->regions, k->nregions, &k->limits,
+                       tn->models, tn->nmodels, tn->regions, tn->nregions, &tn->limits, what);
             if (e != ASC_OK)
                 return e;
         }

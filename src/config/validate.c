@@ -326,10 +326,14 @@ static asc_err_t validate_providers(asc_cv_t *v, const cJSON *arr, asc_config_t 
 
 /* ---- keys ---- */
 
-static const char *const key_keys[] = {
-    "name",        "key",     "generate",         "models",      "regions",
-    "tenant",      "team",    "owner",            "description", "expires_at",
-    "revoked",     "limits",  "previous_key",     "previous_expires_at", "hint"};
+static const char *const key_keys[] = {"name",         "key",
+                                       "generate",     "models",
+                                       "regions",      "tenant",
+                                       "team",         "owner",
+                                       "description",  "expires_at",
+                                       "revoked",      "limits",
+                                       "previous_key", "previous_expires_at",
+                                       "hint"};
 
 static int key_name_ok(const char *s)
 {
@@ -554,7 +558,7 @@ out:
 
 /* ---- top level ---- */
 
-static const char *const top_keys[] = {"server", "admin",   "providers", "models",     "keys",
+static const char *const top_keys[] = {"server",  "admin", "providers", "models",     "keys",
                                        "tenants", "teams", "users",     "credentials"};
 
 /* See config.h. Sections are validated in dependency order: providers

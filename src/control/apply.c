@@ -94,8 +94,8 @@ static int drifted(const ctl_obj_t *o)
 }
 
 asc_err_t asc_control_apply(asc_control_t *c, const cJSON *tree, const char *source,
-                            const char *actor, int dry_run, cJSON **report, int *status,
-                            char *err, size_t errlen)
+                            const char *actor, int dry_run, cJSON **report, int *status, char *err,
+                            size_t errlen)
 {
     const asc_store_backend_t *be = c->store->be;
     ctl_set_t sets[NKINDS];

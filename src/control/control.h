@@ -51,15 +51,15 @@ extern const size_t asc_control_nkinds;
  * a credential that does not open) without publishing; commit publishes
  * what prepare built; discard drops it. */
 typedef struct {
-    asc_err_t (*prepare)(void *ud, asc_config_t *cfg /* taken */, uint64_t revision,
-                         void **built, char *err, size_t errlen);
+    asc_err_t (*prepare)(void *ud, asc_config_t *cfg /* taken */, uint64_t revision, void **built,
+                         char *err, size_t errlen);
     void (*commit)(void *ud, void *built);
     void (*discard)(void *ud, void *built);
     void *ud;
 } asc_control_sink_t;
 
 typedef struct {
-    asc_store_t *store;      /* borrowed */
+    asc_store_t *store; /* borrowed */
     asc_control_sink_t sink;
 } asc_control_opts_t;
 
@@ -97,7 +97,7 @@ typedef struct {
 /* Result of a write: the HTTP status it maps to and, on success, the new
  * revision and the object as stored (CREATE/REPLACE/PATCH). */
 typedef struct {
-    int status; /* 200/201/204, 400, 404, 409, 412, 503 */
+    int status;       /* 200/201/204, 400, 404, 409, 412, 503 */
     const char *code; /* error code for the admin API ("invalid_request", ...) */
     uint64_t revision;
     asc_store_obj_t obj; /* zeroed for DELETE and on failure */
@@ -125,8 +125,8 @@ void asc_ctl_result_free(asc_ctl_result_t *r);
  * where drift says the stored object no longer matches what the file last
  * applied (it was edited outside the file). *status as for writes. */
 asc_err_t asc_control_apply(asc_control_t *c, const cJSON *tree, const char *source,
-                            const char *actor, int dry_run, cJSON **report, int *status,
-                            char *err, size_t errlen);
+                            const char *actor, int dry_run, cJSON **report, int *status, char *err,
+                            size_t errlen);
 
 /* Flush key last-used times (unix seconds) noted by the data plane. */
 asc_err_t asc_control_touch_key(asc_control_t *c, const char *name, int64_t at_s, char *err,

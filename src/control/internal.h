@@ -48,8 +48,8 @@ void ctl_fill(ctl_obj_t *o, const asc_kind_t *k);
 /* Write every created/changed/deleted object with revision rev, its change
  * rows and the revision row. Inside a transaction. */
 asc_err_t ctl_write_changes(asc_control_t *c, ctl_set_t sets[NKINDS], uint64_t rev,
-                            const char *actor, const char *source, const char *summary,
-                            char *err, size_t errlen);
+                            const char *actor, const char *source, const char *summary, char *err,
+                            size_t errlen);
 /* strdup that aborts on OOM (small internal strings) */
 char *ctl_strdup(const char *s);
 

@@ -203,8 +203,8 @@ asc_err_t ctl_validate(const cJSON *tree, asc_config_t **cfg, char *err, size_t 
 }
 
 asc_err_t ctl_write_changes(asc_control_t *c, ctl_set_t sets[NKINDS], uint64_t rev,
-                            const char *actor, const char *source, const char *summary,
-                            char *err, size_t errlen)
+                            const char *actor, const char *source, const char *summary, char *err,
+                            size_t errlen)
 {
     const asc_store_backend_t *be = c->store->be;
     int64_t now = (int64_t)asc_clock_wall_ms();

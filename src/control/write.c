@@ -120,8 +120,8 @@ static cJSON *merge_patch(cJSON *target, const cJSON *patch)
     return target;
 }
 
-static asc_err_t fail(asc_ctl_result_t *res, int status, const char *code, char *err,
-                      size_t errlen, const char *fmt, const char *a, const char *b)
+static asc_err_t fail(asc_ctl_result_t *res, int status, const char *code, char *err, size_t errlen,
+                      const char *fmt, const char *a, const char *b)
 {
     res->status = status;
     res->code = code;
@@ -169,8 +169,8 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
     size_t k = ctl_kind_index(op->kind);
 
     if (op->action != ASC_CTL_DELETE && !cJSON_IsObject(op->doc)) {
-        e = fail(res, 400, "invalid_request", err, errlen, "the body must be a JSON object%s%s",
-                 "", "");
+        e = fail(res, 400, "invalid_request", err, errlen, "the body must be a JSON object%s%s", "",
+                 "");
         goto out;
     }
     if (op->action != ASC_CTL_CREATE && op->action != ASC_CTL_DELETE &&
@@ -209,8 +209,8 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
         o->created = 1;
     } else {
         if (o == NULL) {
-            e = fail(res, 404, "not_found", err, errlen, "%s %.64s does not exist",
-                     op->kind->kind, op->name);
+            e = fail(res, 404, "not_found", err, errlen, "%s %.64s does not exist", op->kind->kind,
+                     op->name);
             goto out;
         }
         if (o->o.source != NULL && strncmp(o->o.source, "file:", 5) == 0) {

@@ -72,8 +72,7 @@ static int authenticate(asc_ctx_t *c)
     asc_key_rt_t *key = k ? asc_key_lookup(c->snap, k, kl) : NULL;
     uint64_t now = asc_clock_wall_ms();
     if (key == NULL || asc_key_expired(key, now)) {
-        asc_record_add(&c->rec, ASC_REC_AUTH, key ? key->name : NULL, key ? "expired" : NULL, 0,
-                       0);
+        asc_record_add(&c->rec, ASC_REC_AUTH, key ? key->name : NULL, key ? "expired" : NULL, 0, 0);
         respond_error(c, 401, "invalid_api_key",
                       key ? "this API key has expired"
                       : k ? "invalid API key"

@@ -869,8 +869,8 @@ static void launch(asc_ctx_t *c)
     c->rec.target = t->label;
     asc_record_add(&c->rec, ASC_REC_ATTEMPT, p->name, t->model, c->rec.attempts, 0);
     const char *cred = NULL;
-    const struct curl_slist *base = asc_snapshot_credential(
-        c->snap, p, c->key->tenant ? c->key->tenant->name : NULL, &cred);
+    const struct curl_slist *base =
+        asc_snapshot_credential(c->snap, p, c->key->tenant ? c->key->tenant->name : NULL, &cred);
     c->rec.credential = cred;
     if (cred != NULL)
         asc_record_add(&c->rec, ASC_REC_CREDENTIAL, cred, NULL, 0, 0);

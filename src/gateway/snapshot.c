@@ -216,8 +216,7 @@ static asc_err_t build_credentials(asc_snapshot_t *s, asc_snapshot_ctx_t *ctx, c
         const asc_config_credential_t *cr = &cfg->credentials[i];
         if (cr->tenant == NULL)
             continue;
-        const asc_provider_rt_t *p =
-            asc_snapshot_provider(s, cr->provider, strlen(cr->provider));
+        const asc_provider_rt_t *p = asc_snapshot_provider(s, cr->provider, strlen(cr->provider));
         if (p == NULL)
             continue;
         char *secret = NULL;
@@ -299,8 +298,8 @@ static asc_err_t dev_key(asc_snapshot_ctx_t *ctx, char *key, size_t keylen, char
 }
 
 static asc_err_t build_provider(const asc_config_t *cfg, const asc_config_provider_t *pc,
-                                asc_snapshot_ctx_t *ctx,
-                                asc_provider_rt_t *p, int *skip, char *err, size_t errlen)
+                                asc_snapshot_ctx_t *ctx, asc_provider_rt_t *p, int *skip, char *err,
+                                size_t errlen)
 {
     *skip = 0;
     memset(p, 0, sizeof *p);
@@ -386,8 +385,8 @@ asc_err_t asc_snapshot_build(asc_config_t *cfg, asc_snapshot_ctx_t *ctx, unsigne
     }
     for (size_t i = 0; i < cfg->nproviders; i++) {
         int skip = 0;
-        rc = build_provider(cfg, &cfg->providers[i], ctx, &s->providers[s->nproviders], &skip,
-                            err, errlen);
+        rc = build_provider(cfg, &cfg->providers[i], ctx, &s->providers[s->nproviders], &skip, err,
+                            errlen);
         if (rc != ASC_OK)
             goto out;
         if (skip)

@@ -52,9 +52,9 @@ typedef struct {
      * tenant's (each within the next by validation); NULL = anywhere. */
     char *const *regions;
     size_t nregions;
-    int64_t expires_at;             /* unix ms, 0 = never (also ends a rotation's overlap) */
-    _Atomic int64_t last_used_s;    /* unix seconds of the last authenticated request */
-    int64_t flushed_s;              /* last_used_s as last written to the store (control thread) */
+    int64_t expires_at;          /* unix ms, 0 = never (also ends a rotation's overlap) */
+    _Atomic int64_t last_used_s; /* unix seconds of the last authenticated request */
+    int64_t flushed_s;           /* last_used_s as last written to the store (control thread) */
 } asc_key_rt_t;
 
 typedef struct asc_snapshot {
@@ -75,7 +75,7 @@ typedef struct {
     const char *data_dir; /* where the dev key lives */
     /* Opens sealed credentials (secret/secret.h); NULL = none can be used. */
     const struct asc_secret_box *box;
-    int mock_port;        /* port of the in-process mock, 0 = none running */
+    int mock_port; /* port of the in-process mock, 0 = none running */
     /* Out: set when a dev key was generated during this build (print it
      * once, then wipe). */
     int generated;

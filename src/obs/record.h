@@ -55,9 +55,9 @@ typedef struct {
     const char *tenant;     /* the key's tenant, or NULL */
     const char *team;       /* the key's team, or NULL */
     const char *credential; /* the credential of the answering (or last) attempt */
-    const char *route;  /* the route that served it (public name, or "direct") */
-    const char *target; /* "provider/model" of the answering (or last) attempt */
-    int shadow;         /* a mirrored request: its answer went nowhere */
+    const char *route;      /* the route that served it (public name, or "direct") */
+    const char *target;     /* "provider/model" of the answering (or last) attempt */
+    int shadow;             /* a mirrored request: its answer went nowhere */
     const char *model;
     const char *provider;
     const char *upstream_model;

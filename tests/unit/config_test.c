@@ -189,7 +189,8 @@ static void test_empty_and_minimal(void **state)
 static void test_unknown_keys(void **state)
 {
     (void)state;
-    bad("routes: []\n", "routes: unknown key (expected one of: server, admin, providers, models, keys, "
+    bad("routes: []\n",
+        "routes: unknown key (expected one of: server, admin, providers, models, keys, "
         "tenants, teams, users, credentials)");
     bad("model: {}\n", "model: unknown key (did you mean \"models\"?)");
     bad("server:\n  listn: 1.2.3.4:80\n", "server.listn: unknown key (did you mean \"listen\"?)");
@@ -796,9 +797,9 @@ static void test_error_prefix_null_source(void **state)
     asc_config_t *c = NULL;
     const char *y = "bogus: 1\n";
     assert_int_equal(asc_config_load_text(y, strlen(y), NULL, &c, err, sizeof err), ASC_EINVAL);
-    assert_string_equal(err,
-                        "bogus: unknown key (expected one of: server, admin, providers, models, keys, "
-        "tenants, teams, users, credentials)");
+    assert_string_equal(
+        err, "bogus: unknown key (expected one of: server, admin, providers, models, keys, "
+             "tenants, teams, users, credentials)");
 }
 
 /* ---- routes ---- */

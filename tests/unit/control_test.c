@@ -88,8 +88,8 @@ static int setup(void **state)
     cJSON *t = yaml(base_yaml);
     cJSON *rep = NULL;
     int st = 0;
-    asc_err_t e = asc_control_apply(f->ctl, t, "file:/etc/asc.yaml", "test", 0, &rep, &st, err,
-                                    sizeof err);
+    asc_err_t e =
+        asc_control_apply(f->ctl, t, "file:/etc/asc.yaml", "test", 0, &rep, &st, err, sizeof err);
     if (e != ASC_OK)
         fail_msg("apply: %s", err);
     cJSON_Delete(rep);
@@ -111,8 +111,8 @@ static int teardown(void **state)
 }
 
 static asc_err_t write_json(fx_t *f, asc_ctl_action_t act, const char *kind, const char *name,
-                            const char *json, const char *if_match, asc_ctl_result_t *r,
-                            char *err, size_t errlen)
+                            const char *json, const char *if_match, asc_ctl_result_t *r, char *err,
+                            size_t errlen)
 {
     cJSON *doc = json ? cJSON_Parse(json) : NULL;
     asc_ctl_op_t op = {act, asc_control_kind(kind), name, doc, if_match};
@@ -156,8 +156,8 @@ static void test_create_update_delete_revisions(void **state)
     assert_int_equal(r.status, 412);
     assert_string_equal(r.code, "precondition_failed");
     asc_ctl_result_free(&r);
-    assert_int_equal(write_json(f, ASC_CTL_PATCH, "tenant", "acme", "{\"models\":[\"m1\"]}",
-                                etag1, &r, err, sizeof err),
+    assert_int_equal(write_json(f, ASC_CTL_PATCH, "tenant", "acme", "{\"models\":[\"m1\"]}", etag1,
+                                &r, err, sizeof err),
                      ASC_OK);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.revision, 3);
@@ -217,8 +217,7 @@ static void test_validation_refuses_and_leaves_store(void **state)
     asc_ctl_result_free(&r);
     /* deleting a tenant its team needs */
     assert_int_equal(write_json(f, ASC_CTL_CREATE, "team", "ml",
-                                "{\"name\":\"ml\",\"tenant\":\"acme\"}", NULL, &r, err,
-                                sizeof err),
+                                "{\"name\":\"ml\",\"tenant\":\"acme\"}", NULL, &r, err, sizeof err),
                      ASC_OK);
     asc_ctl_result_free(&r);
     before = store_rev(f);
@@ -261,9 +260,9 @@ static void test_conflicts(void **state)
     assert_string_equal(r.code, "already_exists");
     asc_ctl_result_free(&r);
     /* file-managed: refused with the file's name */
-    assert_int_not_equal(write_json(f, ASC_CTL_PATCH, "route", "m1", "{\"model\":\"y\"}", NULL, &r,
-                                    err, sizeof err),
-                         ASC_OK);
+    assert_int_not_equal(
+        write_json(f, ASC_CTL_PATCH, "route", "m1", "{\"model\":\"y\"}", NULL, &r, err, sizeof err),
+        ASC_OK);
     assert_int_equal(r.status, 409);
     assert_string_equal(r.code, "file_managed");
     assert_non_null(strstr(err, "/etc/asc.yaml"));
