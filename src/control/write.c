@@ -244,15 +244,6 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
         ctl_normalize(sets, op->kind, o->doc);
         ctl_fill(o, op->kind);
     }
-    if (!o->deleted && !o->created && strcmp(o->o.etag, o->before) == 0) {
-        /* nothing changes: no revision */
-        cJSON_Delete(before);
-        res->status = 200;
-        res->revision = c->revision;
-        res->obj = o->o;
-        memset(&o->o, 0, sizeof o->o);
-        goto out;
-    }
     if (check != NULL) {
         int st = check(check_ud, op->kind, before, o->deleted ? NULL : o->doc, err, errlen);
         if (st != 0) {
@@ -262,6 +253,15 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
             e = ASC_EDENIED;
             goto out;
         }
+    }
+    if (!o->deleted && !o->created && strcmp(o->o.etag, o->before) == 0) {
+        /* nothing changes (RBAC allowed it): no revision */
+        cJSON_Delete(before);
+        res->status = 200;
+        res->revision = c->revision;
+        res->obj = o->o;
+        memset(&o->o, 0, sizeof o->o);
+        goto out;
     }
     cJSON_Delete(before);
     uint64_t rev = 0;
