@@ -30,6 +30,7 @@ typedef struct {
     char tenant[65];   /* "" = none */
     char team[65];
     const char *via; /* "bootstrap-token", "pat", "oidc", "session" */
+    int bound;       /* the role comes from a user object (not a group mapping) */
 } asc_principal_t;
 
 /* RBAC verbs. */

@@ -169,6 +169,7 @@ static void callback(asc_admin_t *a, asc_http_req_t *req, const asc_config_t *cf
     cJSON_AddStringToObject(pj, "role", asc_config_role_name(p.role));
     cJSON_AddStringToObject(pj, "tenant", p.tenant);
     cJSON_AddStringToObject(pj, "team", p.team);
+    cJSON_AddBoolToObject(pj, "bound", p.bound);
     char *text = cJSON_PrintUnformatted(pj);
     cJSON_Delete(pj);
     hash_hex(sid, hex);

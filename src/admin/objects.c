@@ -523,6 +523,9 @@ static void do_create(asc_admin_t *a, asc_http_req_t *req, const asc_snapshot_t 
             cJSON_AddStringToObject(doc, "team", p->team);
         cJSON_AddStringToObject(doc, "key", kref);
         cJSON_AddStringToObject(doc, "hint", hint);
+        /* a token of a user object dies with it */
+        if (p->bound)
+            cJSON_AddTrueToObject(doc, "bound");
     }
     asc_ctl_op_t op = {.action = ASC_CTL_CREATE, .kind = k, .name = name, .doc = doc};
     write_one(a, req, snap, p, &op, secret[0] ? secret : NULL);

@@ -28,6 +28,7 @@ static const char *doc_str(const cJSON *doc, const char *field)
 
 static void from_user(asc_principal_t *p, const asc_config_user_t *u)
 {
+    p->bound = 1;
     p->role = u->role;
     set(p->subject, sizeof p->subject, u->name);
     set(p->tenant, sizeof p->tenant, u->tenant);
@@ -116,6 +117,9 @@ static int pat(asc_admin_t *a, const asc_config_t *cfg, const char *tok, size_t 
             const asc_config_user_t *u = asc_config_find_user(cfg, user);
             if (u != NULL) {
                 from_user(p, u);
+            } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "bound"))) {
+                /* its user was deleted: the token goes with it */
+                p->role = ASC_RBAC_NONE;
             } else {
                 p->role = asc_config_role(doc_str(d, "role"));
                 set(p->subject, sizeof p->subject, user);
@@ -131,7 +135,7 @@ static int pat(asc_admin_t *a, const asc_config_t *cfg, const char *tok, size_t 
     return ok;
 }
 
-static int session(asc_admin_t *a, const char *cookie, asc_principal_t *p)
+static int session(asc_admin_t *a, const asc_config_t *cfg, const char *cookie, asc_principal_t *p)
 {
     uint8_t h[32];
     char hex[65];
@@ -143,10 +147,17 @@ static int session(asc_admin_t *a, const char *cookie, asc_principal_t *p)
     if (st->be->session_get(st, hex, &s, err, sizeof err) != ASC_OK)
         return 0;
     cJSON *d = cJSON_Parse(s.principal);
-    p->role = asc_config_role(doc_str(d, "role"));
-    set(p->subject, sizeof p->subject, doc_str(d, "subject"));
-    set(p->tenant, sizeof p->tenant, doc_str(d, "tenant"));
-    set(p->team, sizeof p->team, doc_str(d, "team"));
+    /* the user object as it is now: a demotion or deletion reaches open
+     * sessions at once; a group-mapped session keeps its sign-in role */
+    const asc_config_user_t *u = asc_config_find_user(cfg, doc_str(d, "subject"));
+    if (u != NULL) {
+        from_user(p, u);
+    } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "bound"))) {
+        p->role = asc_config_role(doc_str(d, "role"));
+        set(p->subject, sizeof p->subject, doc_str(d, "subject"));
+        set(p->tenant, sizeof p->tenant, doc_str(d, "tenant"));
+        set(p->team, sizeof p->team, doc_str(d, "team"));
+    }
     cJSON_Delete(d);
     asc_store_session_free(&s);
     return p->role != ASC_RBAC_NONE && p->subject[0] != '\0';
@@ -201,7 +212,7 @@ int asc_admin_authenticate(asc_admin_t *a, asc_http_req_t *req, const asc_config
     }
     const char *cookie = asc_admin_cookie(req, "asc_session");
     if (cookie != NULL) {
-        if (strlen(cookie) < 512 && session(a, cookie, p)) {
+        if (strlen(cookie) < 512 && session(a, cfg, cookie, p)) {
             p->via = "session";
             return 1;
         }

@@ -200,17 +200,16 @@ static void apply(asc_admin_t *a, asc_http_req_t *req, const asc_principal_t *p)
         asc_admin_error(req, 400, "invalid_request", "file: at most 1024 characters");
         return;
     }
-    /* JSON is YAML too; the YAML reader refuses duplicate keys and deep nesting */
+    /* JSON is YAML too; the YAML reader refuses duplicate keys and deep
+     * nesting */
     cJSON *tree = asc_yaml_parse(req->body, req->body_len, err, sizeof err);
     if (tree == NULL) {
         asc_admin_error(req, 400, "invalid_request", err);
         return;
     }
-    if (asc_config_expand_env(tree, err, sizeof err) != ASC_OK) {
-        asc_admin_error(req, 400, "invalid_request", err);
-        cJSON_Delete(tree);
-        return;
-    }
+    /* No ${VAR} expansion here: the server's environment holds its secrets
+     * (provider keys, the admin token, the master key). `asc apply -f`
+     * expands variables from the caller's environment before it sends. */
     char source[1100];
     snprintf(source, sizeof source, "file:%s", file);
     asc_admin_actor(p, actor, sizeof actor);

@@ -136,6 +136,17 @@ static void handle(asc_http_req_t *req, void *ud)
             asc_admin_error(req, 404, "not_found", "no such admin route (see docs/admin.md)");
         goto out;
     }
+    /* a query value that does not decode is refused, never taken as absent */
+    for (const char *q = req->query; q != NULL && *q;) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        if (asc_admin_unescape(req->pool, q, len) == NULL) {
+            asc_admin_error(req, 400, "invalid_request",
+                            "the query string has a bad percent-encoding");
+            goto out;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
     asc_principal_t p;
     if (!asc_admin_authenticate(a, req, snap->cfg, &p))
         goto out;

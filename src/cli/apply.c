@@ -1,8 +1,9 @@
 /*
- * `asc apply -f FILE` and `asc diff -f FILE`: the file goes to POST
- * /admin/v1/apply as it is (the server parses and validates it with the
- * config loader), `diff` with ?dry_run=1. The answer is rendered by
- * asc_cli_plan_render().
+ * `asc apply -f FILE` and `asc diff -f FILE`: the file is read as YAML (or
+ * JSON), its ${VAR} references are expanded from the caller's environment,
+ * and the tree goes to POST /admin/v1/apply?file=<absolute path> as JSON
+ * (`diff` adds dry_run=1); the server validates it with the whole state.
+ * The answer is rendered by asc_cli_plan_render().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +12,9 @@
 #include <curl/curl.h>
 
 #include "cli/cli.h"
+#include "config/config.h"
+#include "config/yaml.h"
 #include "cli/internal.h"
-
-/* JSON when the first non-blank character (after a UTF-8 BOM) is '{'. */
-static const char *content_type(const char *text)
-{
-    const char *p = text;
-    if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
-        p += 3;
-    p += strspn(p, " \t\r\n");
-    return *p == '{' ? "application/json" : "application/yaml";
-}
 
 int asc_cli_cmd_apply(asc_cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -51,9 +44,24 @@ int asc_cli_cmd_apply(asc_cli_ctx_t *ctx, int argc, char **argv)
                    dry_run ? "&dry_run=1" : "");
     curl_free(esc);
     free(abs);
-    asc_cli_req_t req = {"POST", target.data, file.data, file.len, content_type(file.data), NULL};
+    /* ${VAR} is expanded here, from the caller's environment (the server
+     * never expands what the API sends it); the result goes as JSON. */
+    char perr[1024];
+    cJSON *tree = asc_yaml_parse(file.data ? file.data : "", file.len, perr, sizeof perr);
+    if (tree == NULL || asc_config_expand_env(tree, perr, sizeof perr) != ASC_OK) {
+        fprintf(stderr, "asc: %s: %s\n", o.file, perr);
+        cJSON_Delete(tree);
+        asc_buf_free(&target);
+        rc = ASC_CLI_EXIT_ERROR;
+        goto out;
+    }
+    char *json = cJSON_PrintUnformatted(tree);
+    cJSON_Delete(tree);
+    asc_cli_req_t req = {"POST", target.data, json, json ? strlen(json) : 0, "application/json",
+                         NULL};
     rc = asc_cli_call(ctx, &req, &resp);
     asc_buf_free(&target);
+    free(json);
     if (rc != ASC_CLI_EXIT_OK)
         goto out;
     size_t nchanges = 0;

@@ -194,76 +194,78 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
     }
     loaded = 1;
     ctl_obj_t *o = ctl_find(&sets[k], op->name);
-    cJSON *before = o ? cJSON_Duplicate(o->doc, 1) : NULL;
-    if (op->action == ASC_CTL_CREATE) {
-        if (o != NULL) {
-            e = fail(res, 409, "already_exists", err, errlen, "%s %.64s already exists",
-                     op->kind->kind, op->name);
-            cJSON_Delete(before);
-            goto out;
-        }
-        o = ctl_add(&sets[k]);
-        o->o.name = ctl_strdup(op->name);
-        o->o.source = ctl_strdup("api");
-        o->doc = with_name(op->doc, op->name);
-        o->created = 1;
-    } else {
-        if (o == NULL) {
-            e = fail(res, 404, "not_found", err, errlen, "%s %.64s does not exist", op->kind->kind,
-                     op->name);
-            goto out;
-        }
-        if (o->o.source != NULL && strncmp(o->o.source, "file:", 5) == 0) {
-            e = fail(res, 409, "file_managed", err, errlen,
-                     "%s is managed by the config file %.300s: change it there and apply the "
-                     "file",
-                     op->name, o->o.source + 5);
-            cJSON_Delete(before);
-            goto out;
-        }
-        if (op->if_match != NULL && strcmp(op->if_match, o->o.etag ? o->o.etag : "") != 0) {
-            e = fail(res, 412, "precondition_failed", err, errlen,
-                     "%s %.64s changed since that ETag was read; read it again", op->kind->kind,
-                     op->name);
-            cJSON_Delete(before);
-            goto out;
-        }
-        if (op->action == ASC_CTL_DELETE) {
-            o->deleted = 1;
-        } else {
-            cJSON *nd = op->action == ASC_CTL_PATCH
-                            ? merge_patch(cJSON_Duplicate(o->doc, 1), op->doc)
-                            : cJSON_Duplicate(op->doc, 1);
-            cJSON_Delete(o->doc);
-            o->doc = with_name(nd, op->name);
-            cJSON_Delete(nd);
-            o->changed = 1;
-        }
+    if (op->action != ASC_CTL_CREATE && o == NULL) {
+        e = fail(res, 404, "not_found", err, errlen, "%s %.64s does not exist", op->kind->kind,
+                 op->name);
+        goto out;
     }
-    if (!o->deleted) {
-        ctl_normalize(sets, op->kind, o->doc);
-        ctl_fill(o, op->kind);
+    /* the document as it would be written; RBAC decides on it before any
+     * other answer (409, 412) can tell the caller about the object */
+    cJSON *before = o && op->action != ASC_CTL_CREATE ? cJSON_Duplicate(o->doc, 1) : NULL;
+    cJSON *after = NULL;
+    if (op->action == ASC_CTL_PATCH) {
+        cJSON *nd = merge_patch(cJSON_Duplicate(o->doc, 1), op->doc);
+        after = with_name(nd, op->name);
+        cJSON_Delete(nd);
+    } else if (op->action != ASC_CTL_DELETE) {
+        after = with_name(op->doc, op->name);
     }
+    if (after != NULL)
+        ctl_normalize(sets, op->kind, after);
     if (check != NULL) {
-        int st = check(check_ud, op->kind, before, o->deleted ? NULL : o->doc, err, errlen);
+        int st = check(check_ud, op->kind, before, after, err, errlen);
         if (st != 0) {
-            cJSON_Delete(before);
             res->status = st;
             res->code = "forbidden";
             e = ASC_EDENIED;
-            goto out;
+            goto refused;
         }
     }
+    if (op->action == ASC_CTL_CREATE && o != NULL) {
+        e = fail(res, 409, "already_exists", err, errlen, "%s %.64s already exists", op->kind->kind,
+                 op->name);
+        goto refused;
+    }
+    if (op->action != ASC_CTL_CREATE && o->o.source != NULL &&
+        strncmp(o->o.source, "file:", 5) == 0) {
+        e = fail(res, 409, "file_managed", err, errlen,
+                 "%s is managed by the config file %.300s: change it there and apply the file",
+                 op->name, o->o.source + 5);
+        goto refused;
+    }
+    if (op->action != ASC_CTL_CREATE && op->if_match != NULL &&
+        strcmp(op->if_match, o->o.etag ? o->o.etag : "") != 0) {
+        e = fail(res, 412, "precondition_failed", err, errlen,
+                 "%s %.64s changed since that ETag was read; read it again", op->kind->kind,
+                 op->name);
+        goto refused;
+    }
+    cJSON_Delete(before);
+    before = NULL;
+    if (op->action == ASC_CTL_CREATE) {
+        o = ctl_add(&sets[k]);
+        o->o.name = ctl_strdup(op->name);
+        o->o.source = ctl_strdup("api");
+        o->doc = after;
+        o->created = 1;
+    } else if (op->action == ASC_CTL_DELETE) {
+        o->deleted = 1;
+    } else {
+        cJSON_Delete(o->doc);
+        o->doc = after;
+        o->changed = 1;
+    }
+    after = NULL;
+    if (!o->deleted)
+        ctl_fill(o, op->kind);
     if (!o->deleted && !o->created && strcmp(o->o.etag, o->before) == 0) {
         /* nothing changes (RBAC allowed it): no revision */
-        cJSON_Delete(before);
         res->status = 200;
         res->revision = c->revision;
         res->obj = o->o;
         memset(&o->o, 0, sizeof o->o);
         goto out;
     }
-    cJSON_Delete(before);
     uint64_t rev = 0;
     e = be->revision(c->store, &rev, err, errlen);
     if (e == ASC_OK)
@@ -299,6 +301,10 @@ asc_err_t asc_control_write(asc_control_t *c, const char *actor, const asc_ctl_o
         res->obj = o->o;
         memset(&o->o, 0, sizeof o->o);
     }
+    goto out;
+refused:
+    cJSON_Delete(before);
+    cJSON_Delete(after);
 out:
     if (built != NULL)
         c->sink.discard(c->sink.ud, built);

@@ -11,7 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { startAsc, stopAll, serverSection, ms, newKey, sha256, waitUntil } from './lib/harness.mjs';
+import { startAsc, stopAll, serverSection, ms, newKey, sha256, waitUntil, allOutput } from './lib/harness.mjs';
 import { startIdp } from './lib/idp.mjs';
 
 const ADMIN = 'bootstrap-' + randomBytes(16).toString('hex');
@@ -40,7 +40,14 @@ const jwksFetches = (p) => p.requests.filter((x) => x === '/jwks').length;
 
 /** An ID token for `email` from the main IdP (RS256 unless o.alg). */
 function jwt(email, claims = {}, o = {}) {
-  return idp.sign({ sub: `sub-${email}`, email, ...claims }, o);
+  return remember(idp.sign({ sub: `sub-${email}`, email, ...claims }, o));
+}
+
+/** Every credential used, to search asc's output for at the end. */
+const used = new Set();
+function remember(secret) {
+  if (secret) used.add(secret);
+  return secret;
 }
 
 /** Admin API calls as one bearer token. */
@@ -263,7 +270,7 @@ describe('a developer from SSO to a chat completion', () => {
     const c = await asc.cli(['keys', 'create', 'mykey'], { token: devTok });
     assert.equal(c.code, 0, `asc keys create: ${c.stderr}`);
     assert.match(c.stdout, /^created key mykey \(revision \d+\)$/m);
-    const secret = /^secret: (sk-asc-\S+)$/m.exec(c.stdout)?.[1];
+    const secret = remember(/^secret: (sk-asc-\S+)$/m.exec(c.stdout)?.[1]);
     assert.ok(secret, `no secret in: ${c.stdout}`);
     assert.ok(!c.stdout.includes(devTok) && !c.stderr.includes(devTok), 'the CLI printed the token');
 
@@ -439,7 +446,7 @@ describe('browser sign-in: authorization code with PKCE', () => {
     assert.match(sc, /; HttpOnly(;|$)/i);
     assert.match(sc, /; SameSite=Lax(;|$)/i);
     assert.doesNotMatch(sc, /Secure/i);
-    const sid = valueOf(sc);
+    const sid = remember(valueOf(sc));
     assert.ok(sid.length >= 32 && sid !== f.state && sid !== f.cb.searchParams.get('code'));
     // the login cookie is cleared
     assert.match(cookieOf(r, 'asc_login') ?? '', /^asc_login=;.*Max-Age=0/);
@@ -795,8 +802,9 @@ describe('RBAC escalation is 403 and changes nothing (ADVERSARIAL #5)', () => {
   });
 
   test('RBAC answers before the no-op and file_managed shortcuts of the write path', T, async () => {
-    // src/control/write.c answers 200 for a write that changes nothing and
-    // 409 file_managed (naming the config file's path) before it asks RBAC
+    // a no-change write used to answer 200 before RBAC was asked; the
+    // file_managed 409 (which names the config file's path) still comes
+    // before RBAC in src/control/write.c
     const k = '/admin/v1/keys/ml-other';
     const self = `/admin/v1/users/${u('dev2@acme.test')}`;
     const owner = (await admin.get(k)).json.owner;
@@ -842,10 +850,10 @@ describe('personal access tokens', () => {
   before(async () => {
     const a = await as(jwt('dev@acme.test')).post('/admin/v1/tokens', { name: 'dev-pat' });
     assert.equal(a.status, 201, a.text);
-    devPat = a.json.secret;
+    devPat = remember(a.json.secret);
     const b = await as(jwt('dev2@acme.test')).post('/admin/v1/tokens', { name: 'dev2-pat' });
     assert.equal(b.status, 201, b.text);
-    dev2Pat = b.json.secret;
+    dev2Pat = remember(b.json.secret);
   });
 
   test('a PAT acts as its developer, no wider', T, async () => {
@@ -908,7 +916,7 @@ describe('personal access tokens', () => {
     assert.equal(r.status, 201, r.text);
     r = await as(jwt('temp@acme.test')).post('/admin/v1/tokens', { name: 'temp-pat' });
     assert.equal(r.status, 201, r.text);
-    const pat = r.json.secret;
+    const pat = remember(r.json.secret);
     assert.equal((await whoami(pat)).json.role, 'tenant-admin');
     assert.equal((await admin.patch(up, { role: 'developer', team: 'ml' })).status, 200);
     assert.equal((await whoami(pat)).json.role, 'developer', 'the PAT keeps the old role');
@@ -943,5 +951,19 @@ describe('JWKS rotation', () => {
     });
     assert.equal(again.status, 200, again.text);
     assert.equal(jwksFetches(idp2), n0 + 1);
+  });
+});
+
+describe('logs', () => {
+  test("no token, PAT, session id or key secret appears in asc's output", T, async () => {
+    remember(ADMIN);
+    const out = await allOutput(asc);
+    assert.ok(used.size > 30, `only ${used.size} credentials collected`);
+    assert.match(out, /admin: invalid credentials from 127\.0\.0\.1/); // failures are logged ...
+    for (const secret of used) {
+      // ... without the credential (a JWT's signature is its unique part)
+      const probe = secret.split('.').pop() || secret;
+      assert.ok(!out.includes(probe), `asc printed a credential: ${probe.slice(0, 12)}...`);
+    }
   });
 });

@@ -786,7 +786,8 @@ static void test_wire_diff_exit(void **state)
     char path[] = "/tmp/asc_cli_test_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, "tenants:\n  - name: acme\n", 25), 25);
+    assert_int_equal(write(fd, "tenants:\n  - name: ${ASC_CLI_TEST_TENANT}\n", 42), 42);
+    setenv("ASC_CLI_TEST_TENANT", "acme", 1);
     close(fd);
     stub_t st;
     const char *replies[] = {
@@ -808,8 +809,10 @@ static void test_wire_diff_exit(void **state)
     unlink(path);
     assert_has(st.req[0], "POST /admin/v1/apply?file=");
     assert_has(st.req[0], "&dry_run=1 HTTP/1.1\r\n");
-    assert_has(st.req[0], "\r\nContent-Type: application/yaml\r\n");
-    assert_has(st.req[0], "\r\n\r\ntenants:\n  - name: acme\n");
+    /* ${VAR} expanded from the caller's environment, sent as JSON */
+    assert_has(st.req[0], "\r\nContent-Type: application/json\r\n");
+    assert_has(st.req[0], "\r\n\r\n{\"tenants\":[{\"name\":\"acme\"}]}");
+    unsetenv("ASC_CLI_TEST_TENANT");
     assert_has(st.req[2], "POST /admin/v1/apply?file=");
     assert_true(strstr(st.req[2], "dry_run") == NULL);
 }
