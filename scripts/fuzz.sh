@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 CC=${FUZZ_CC:-clang}
 OUT=${FUZZ_OUT:-build-fuzz}
-PKGS="libuv libcurl yaml-0.1 libcjson libsodium"
+PKGS="libuv libcurl yaml-0.1 libcjson libsodium sqlite3 openssl"
 jobs=${FUZZ_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
