@@ -226,20 +226,6 @@ static void new_secret(const char *prefix, char *out, size_t outlen, char ref[72
     snprintf(hint, 8, "...%s", out + strlen(out) - 4);
 }
 
-static int name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-            return 0;
-    }
-    return 1;
-}
-
 static int refuse_fields(asc_http_req_t *req, const cJSON *doc, const char *const *fields, size_t n,
                          const char *why)
 {
@@ -508,7 +494,7 @@ static void do_create(asc_admin_t *a, asc_http_req_t *req, const asc_snapshot_t 
                             "expires_at: must be an RFC 3339 time such as 2027-01-31T00:00:00Z");
             goto out;
         }
-        if (!name_ok(name)) {
+        if (!asc_config_name_ok(name)) {
             asc_admin_error(req, 400, "invalid_request",
                             "name: 1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-'");
             goto out;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "config/internal.h"
 #include "core/clock.h"
 
@@ -351,7 +352,7 @@ asc_err_t asc_cv_opt_strv(asc_cv_t *v, const cJSON *obj, const char *path, const
     return ASC_OK;
 }
 
-int asc_cv_name_ok(const char *s)
+int asc_config_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 64)
@@ -377,7 +378,7 @@ static asc_err_t name_field(asc_cv_t *v, const cJSON *obj, const char *path, con
     *out = NULL;
     if (e != ASC_OK || s == NULL)
         return e;
-    if (!asc_cv_name_ok(s)) {
+    if (!asc_config_name_ok(s)) {
         asc_config_path_key(fp, sizeof fp, path, field);
         asc_config_quote(q, sizeof q, s);
         return asc_cv_fail(v, fp,

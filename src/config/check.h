@@ -72,9 +72,8 @@ asc_err_t asc_cv_opt_time(asc_cv_t *v, const cJSON *obj, const char *path, const
 asc_err_t asc_cv_opt_strv(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
                           size_t max, size_t maxlen, char ***out, size_t *n);
 
-/* An object name: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}. */
-int asc_cv_name_ok(const char *s);
-/* Required name field checked with asc_cv_name_ok and duplicated. */
+/* Required name field checked with asc_config_name_ok (config.h) and
+ * duplicated. */
 asc_err_t asc_cv_req_name(asc_cv_t *v, const cJSON *obj, const char *path, const char *field,
                           char **out);
 /* Optional name field (a reference), duplicated; NULL when absent. */

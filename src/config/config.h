@@ -301,6 +301,9 @@ const asc_config_tenant_t *asc_config_find_tenant(const asc_config_t *c, const c
 const asc_config_team_t *asc_config_find_team(const asc_config_t *c, const char *name);
 const asc_config_user_t *asc_config_find_user(const asc_config_t *c, const char *name);
 
+/* 1 when s is an object name: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}. */
+int asc_config_name_ok(const char *s);
+
 /* Role names: "platform-admin", ... ; ASC_RBAC_NONE for an unknown name. */
 asc_rbac_role_t asc_config_role(const char *name);
 const char *asc_config_role_name(asc_rbac_role_t r);

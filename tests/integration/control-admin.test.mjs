@@ -338,6 +338,11 @@ describe('CRUD, pagination, filters, If-Match', () => {
     assert.equal((await adm('POST', '/admin/v1/tenants', { body: { description: 'no name' } })).status, 400);
     assert.equal((await adm('POST', '/admin/v1/tenants', { body: 'not json' })).status, 400);
     assert.equal((await adm('DELETE', '/admin/v1/tenants')).status, 405);
+    // the admin listener's own liveness probe needs no token and says nothing else
+    const hz = await asc.admin('GET', '/healthz');
+    assert.equal(hz.status, 200);
+    assert.deepEqual(hz.json, { status: 'ok' });
+    assert.equal((await asc.admin('GET', '/readyz')).status, 404);
   });
 
   test('PATCH / PUT / DELETE with If-Match: 412 when stale, success when current', T, async () => {
